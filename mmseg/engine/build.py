@@ -1,0 +1,173 @@
+"""Turns an HRDA/MMSegmentation-0.x style config into an mmengine runner.
+
+Users write the config keys they know from HRDA/DAFormer (``data``,
+``optimizer``, ``lr_config``, ``runner``, ``evaluation``, ``checkpoint_config``,
+``log_config``, ``uda``); this module maps them, in one place, onto mmengine's
+dataloaders, loops, optimiser wrapper, scheduler and hooks.
+"""
+import copy
+from typing import Any, Dict, Optional
+
+from mmengine.config import Config, ConfigDict
+
+from .atomic_backend import ATOMIC_BACKEND_ARGS
+from .config_loader import ConfigError
+
+DEFAULT_LOG_INTERVAL = 50
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy of config values as plain dicts/lists."""
+    if isinstance(value, (dict, ConfigDict)):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return copy.deepcopy(value)
+
+
+def _require(cfg: Config, key: str) -> Any:
+    if key not in cfg:
+        raise ConfigError(f'config {cfg.filename} has no "{key}" section')
+    return cfg[key]
+
+
+def model_cfg_from(cfg: Config) -> Dict:
+    """The model to train: the segmentor, or the UDA wrapper around it."""
+    model = _plain(_require(cfg, 'model'))
+    if not cfg.get('uda'):
+        return model
+    uda = _plain(cfg.uda)
+    uda['model'] = model
+    uda['max_iters'] = int(_require(cfg, 'runner')['max_iters'])
+    return uda
+
+
+def dataloaders_from(cfg: Config) -> Dict[str, Dict]:
+    data = _plain(_require(cfg, 'data'))
+    workers = int(data.get('workers_per_gpu', 0))
+    common = dict(
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        collate_fn=dict(type='seg_collate'))
+    train = dict(
+        common,
+        batch_size=int(data.get('samples_per_gpu', 2)),
+        sampler=dict(type='SeededInfiniteSampler', shuffle=True),
+        dataset=data['train'])
+    val = dict(
+        common,
+        batch_size=1,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=data.get('val', data.get('test')))
+    return dict(train_dataloader=train, val_dataloader=val)
+
+
+def optim_wrapper_from(cfg: Config) -> Dict:
+    optimizer = _plain(_require(cfg, 'optimizer'))
+    paramwise_cfg = optimizer.pop('paramwise_cfg', None) or {}
+    wrapper = dict(
+        type='OptimWrapper',
+        optimizer=optimizer,
+        paramwise_cfg=paramwise_cfg,
+        constructor='TrainableOptimWrapperConstructor')
+    amp = cfg.get('amp')
+    if amp:
+        wrapper.update(type='AmpOptimWrapper', dtype=amp.get('dtype'))
+    optimizer_config = cfg.get('optimizer_config') or {}
+    if optimizer_config.get('grad_clip'):
+        wrapper['clip_grad'] = _plain(optimizer_config['grad_clip'])
+    return wrapper
+
+
+def param_scheduler_from(cfg: Config) -> Optional[Dict]:
+    lr_config = _plain(cfg.get('lr_config') or {})
+    if not lr_config:
+        return None
+    policy = lr_config.pop('policy', 'poly')
+    if policy != 'poly':
+        raise ConfigError(f'lr_config.policy "{policy}" in {cfg.filename} is '
+                          'not supported (supported: poly)')
+    warmup = lr_config.pop('warmup', None)
+    return dict(
+        type='PolyLRWithWarmup',
+        max_iters=int(cfg.runner.max_iters),
+        power=lr_config.get('power', 1.0),
+        min_lr=lr_config.get('min_lr', 0.0),
+        warmup_iters=lr_config.get('warmup_iters', 0) if warmup else 0,
+        warmup_ratio=lr_config.get('warmup_ratio', 1e-6))
+
+
+def hooks_from(cfg: Config) -> Dict[str, Any]:
+    log_config = cfg.get('log_config') or {}
+    ckpt = cfg.get('checkpoint_config') or {}
+    max_iters = int(cfg.runner.max_iters)
+    default_hooks = dict(
+        timer=dict(type='IterTimerHook'),
+        logger=dict(
+            type='LoggerHook',
+            interval=log_config.get('interval', DEFAULT_LOG_INTERVAL),
+            log_metric_by_epoch=False),
+        param_scheduler=dict(type='ParamSchedulerHook'),
+        checkpoint=dict(
+            type='CheckpointHook',
+            by_epoch=False,
+            interval=ckpt.get('interval', max_iters),
+            max_keep_ckpts=ckpt.get('max_keep_ckpts', 1),
+            save_last=True,
+            backend_args=ATOMIC_BACKEND_ARGS),
+        sampler_seed=dict(type='DistSamplerSeedHook'))
+    custom_hooks = _plain(cfg.get('custom_hooks') or [])
+    img_interval = log_config.get('img_interval')
+    if img_interval and cfg.get('uda'):
+        custom_hooks.append(
+            dict(type='UDADebugImageHook', interval=img_interval))
+    return dict(default_hooks=default_hooks, custom_hooks=custom_hooks)
+
+
+def runner_kwargs_from(cfg: Config,
+                       work_dir: str,
+                       validate: bool = True) -> Dict[str, Any]:
+    """All keyword arguments of :class:`SegRunner` for ``cfg``."""
+    runner_cfg = _require(cfg, 'runner')
+    if 'max_iters' not in runner_cfg:
+        raise ConfigError(f'runner.max_iters is missing in {cfg.filename}')
+    evaluation = cfg.get('evaluation') or {}
+    max_iters = int(runner_cfg['max_iters'])
+    kwargs: Dict[str, Any] = dict(
+        model=model_cfg_from(cfg),
+        work_dir=work_dir,
+        optim_wrapper=optim_wrapper_from(cfg),
+        param_scheduler=param_scheduler_from(cfg),
+        train_cfg=dict(
+            type='SeededIterBasedTrainLoop',
+            max_iters=max_iters,
+            val_interval=evaluation.get('interval', max_iters)),
+        val_cfg=dict(type='ValLoop'),
+        val_evaluator=dict(
+            type='IoUMetric', **_plain(evaluation.get('metric_options', {}))),
+        load_from=cfg.get('load_from'),
+        resume=bool(cfg.get('resume', False)),
+        launcher=cfg.get('launcher', 'none'),
+        env_cfg=dict(
+            cudnn_benchmark=cfg.get('cudnn_benchmark', False),
+            dist_cfg=_plain(cfg.get('dist_params', dict(backend='nccl')))),
+        randomness=dict(
+            seed=cfg.get('seed'),
+            deterministic=bool(cfg.get('deterministic', False))),
+        log_level=cfg.get('log_level', 'INFO'),
+        default_scope='mmseg',
+        cfg=cfg,
+        trust_checkpoint=bool(cfg.get('trust_checkpoint', False)))
+    if cfg.get('resume_from'):
+        kwargs.update(load_from=cfg.resume_from, resume=True)
+    kwargs.update(dataloaders_from(cfg))
+    kwargs.update(hooks_from(cfg))
+    if not validate or evaluation.get('interval', 1) <= 0:
+        kwargs.update(val_dataloader=None, val_cfg=None, val_evaluator=None)
+    return kwargs
+
+
+def build_runner(cfg: Config, work_dir: str, validate: bool = True):
+    """Build the :class:`SegRunner` of ``cfg`` writing into ``work_dir``."""
+    from .runner import SegRunner
+    return SegRunner(**runner_kwargs_from(cfg, work_dir, validate))

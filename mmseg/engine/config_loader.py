@@ -1,0 +1,77 @@
+"""Loading experiment configs (HRDA/MMSegmentation 0.x keys) with clear errors."""
+import difflib
+import os.path as osp
+from typing import Dict, Iterable, Optional
+
+from mmengine.config import Config, DictAction
+
+# Top-level keys the framework reads. Other top-level names are allowed as
+# helper variables of a config file (pipelines, norm_cfg, ...), unless they
+# look like a misspelling of one of these.
+KNOWN_TOP_LEVEL_KEYS = frozenset({
+    'model', 'uda', 'data', 'optimizer', 'optimizer_config', 'optim_wrapper',
+    'lr_config', 'runner', 'checkpoint_config', 'evaluation', 'log_config',
+    'log_level', 'seed', 'deterministic', 'work_dir', 'load_from',
+    'resume_from', 'resume', 'name', 'exp', 'workflow', 'dist_params',
+    'cudnn_benchmark', 'find_unused_parameters', 'use_ddp_wrapper',
+    'gpu_model', 'n_gpus', 'gpu_ids', 'launcher', 'toy_data', 'git_rev',
+    'trust_checkpoint', 'debug_images', 'name_dataset', 'name_architecture',
+    'name_encoder', 'name_decoder', 'name_uda', 'name_opt', 'custom_hooks',
+    'default_scope', 'env_cfg', 'amp', 'subset', 'crop_size', 'norm_cfg',
+    'img_norm_cfg', 'train_pipeline', 'test_pipeline', 'source_pipeline',
+    'target_pipeline', 'prompt_pipeline', 'dataset_type', 'data_root',
+    'seco', 'init_kwargs'
+})
+
+
+class ConfigError(ValueError):
+    """A config key is unknown, misspelt or has an unusable value."""
+
+
+def check_top_level_keys(cfg: Config, filename: str,
+                         known: Iterable[str] = KNOWN_TOP_LEVEL_KEYS) -> None:
+    """Raise :class:`ConfigError` for top-level keys that look misspelt."""
+    known = set(known)
+    for key in cfg.keys():
+        if key in known or key.startswith('_'):
+            continue
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+        if close:
+            raise ConfigError(f'unknown key "{key}" in config {filename} '
+                              f'(did you mean "{close[0]}"?)')
+
+
+def load_config(filename: str,
+                cfg_options: Optional[Dict] = None) -> Config:
+    """Read ``filename`` (with ``_base_`` inheritance) and apply overrides.
+
+    ``cfg_options`` are ``--cfg-options`` style ``{'a.b': value}`` pairs.
+    """
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'config file not found: {filename}')
+    try:
+        cfg = Config.fromfile(filename)
+    except Exception as err:  # noqa: BLE001 - add the file name
+        raise ConfigError(f'cannot read config {filename}: {err}') from err
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    check_top_level_keys(cfg, filename)
+    return cfg
+
+
+def add_cfg_options_argument(parser) -> None:
+    """Add mmengine's ``--cfg-options key=value`` argument to ``parser``."""
+    parser.add_argument(
+        '--cfg-options',
+        '--options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, e.g. uda.alpha=0.99 '
+        'data.samples_per_gpu=1')
+
+
+def describe_build_error(err: Exception, what: str, filename: str) -> str:
+    """A message that names the config file and the config key of a failure."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
+    return f'cannot build {what} from config {filename}: {text}'
+

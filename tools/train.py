@@ -1,0 +1,105 @@
+"""Train a segmentor or a UDA method from a config.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume | --resume-from CKPT]
+        [--load-from CKPT] [--seed N] [--deterministic] [--cfg-options k=v ...]
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+from typing import List, Optional
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmseg.engine.config_loader import (add_cfg_options_argument,  # noqa: E402
+                                        load_config)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='config file')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go')
+    parser.add_argument('--load-from', help='initialise the model from it')
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='resume from the latest checkpoint in the work dir')
+    parser.add_argument('--resume-from', help='resume from this checkpoint')
+    parser.add_argument(
+        '--no-validate', action='store_true', help='skip evaluation')
+    parser.add_argument('--seed', type=int, help='random seed')
+    parser.add_argument(
+        '--deterministic',
+        action='store_true',
+        help='deterministic algorithms (cuDNN, torch)')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='allow full unpickling of checkpoint files you trust')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_cfg_options_argument(parser)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def apply_command_line(cfg, args: argparse.Namespace) -> None:
+    """Command-line switches take priority over the config."""
+    if args.load_from:
+        cfg.load_from = args.load_from
+    if args.resume_from:
+        cfg.resume_from = args.resume_from
+    if args.resume:
+        cfg.resume = True
+    if args.seed is not None:
+        cfg.seed = args.seed
+    if args.deterministic:
+        cfg.deterministic = True
+    if args.trust_checkpoint:
+        cfg.trust_checkpoint = True
+    cfg.launcher = args.launcher
+
+
+def resolve_work_dir(cfg, args: argparse.Namespace) -> str:
+    """CLI > config > ``work_dirs/<config name>``."""
+    if args.work_dir:
+        return args.work_dir
+    if cfg.get('work_dir'):
+        return cfg.work_dir
+    return osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+
+
+def prepare_toy_data(cfg) -> None:
+    """Generate the embedded toy data set when a config asks for it."""
+    toy = cfg.get('toy_data')
+    if toy:
+        from mmseg.datasets.toy_data import ensure_toy_dataset
+        ensure_toy_dataset(toy.get('root', 'data/toy'), seed=toy.get('seed', 0))
+
+
+def main(argv: Optional[List[str]] = None):
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options)
+    apply_command_line(cfg, args)
+    from mmseg.engine.build import build_runner
+    from mmseg.utils import register_all_modules
+    register_all_modules()
+    prepare_toy_data(cfg)
+    work_dir = resolve_work_dir(cfg, args)
+    cfg.work_dir = work_dir
+    start = time.time()
+    runner = build_runner(cfg, work_dir, validate=not args.no_validate)
+    runner.train()
+    runner.logger.info(f'training took {time.time() - start:.1f} s; '
+                       f'outputs in {work_dir}')
+    return runner
+
+
+if __name__ == '__main__':
+    main()
