@@ -40,3 +40,27 @@ OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor',
     parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
     locations=_LOCATIONS)
+
+# Children of the remaining mmengine registries the runner builds from, so that
+# building with the ``mmseg`` scope never falls back with a warning.
+from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR  # noqa: E402
+from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS  # noqa
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS  # noqa
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS  # noqa
+from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS  # noqa: E402
+from mmengine.registry import RUNNERS as MMENGINE_RUNNERS  # noqa: E402
+from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS  # noqa
+from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS  # noqa
+from mmengine.registry import \
+    WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS  # noqa: E402
+
+EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR)
+LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS)
+MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS)
+OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS)
+OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS)
+RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS)
+VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS)
+VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS)
+WEIGHT_INITIALIZERS = Registry(
+    'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS)

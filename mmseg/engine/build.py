@@ -48,7 +48,7 @@ def dataloaders_from(cfg: Config) -> Dict[str, Dict]:
     common = dict(
         num_workers=workers,
         persistent_workers=workers > 0,
-        collate_fn=dict(type='seg_collate'))
+        collate_fn=dict(type='mmseg.seg_collate'))
     train = dict(
         common,
         batch_size=int(data.get('samples_per_gpu', 2)),

@@ -1,5 +1,5 @@
 """Learning-rate schedule of HRDA/DAFormer: poly decay with linear warm-up."""
-from typing import List
+from typing import List, Optional
 
 from mmengine.optim.scheduler.param_scheduler import _ParamScheduler
 
@@ -13,7 +13,8 @@ class PolyLRWithWarmup(_ParamScheduler):
     ``lr(t) = (lr0 - min_lr) * (1 - t / T) ** power + min_lr`` and, for
     ``t < warmup_iters``, that value times
     ``1 - (1 - t / warmup_iters) * (1 - warmup_ratio)``. ``lr0`` is each group's
-    initial lr (including its ``lr_mult``).
+    initial lr (including its ``lr_mult``). ``begin``/``end`` are accepted for
+    mmengine's scheduler builder; the formula always spans ``max_iters``.
     """
 
     def __init__(self,
@@ -23,6 +24,8 @@ class PolyLRWithWarmup(_ParamScheduler):
                  min_lr: float = 0.0,
                  warmup_iters: int = 0,
                  warmup_ratio: float = 1e-6,
+                 begin: int = 0,
+                 end: Optional[int] = None,
                  last_step: int = -1,
                  verbose: bool = False):
         self.max_iters = max_iters
@@ -33,8 +36,8 @@ class PolyLRWithWarmup(_ParamScheduler):
         super().__init__(
             optimizer,
             param_name='lr',
-            begin=0,
-            end=max_iters,
+            begin=begin,
+            end=max_iters if end is None else end,
             last_step=last_step,
             by_epoch=False,
             verbose=verbose)

@@ -1,0 +1,71 @@
+# GTA5 (labelled) -> Cityscapes (unlabelled) at half resolution, 512x512 crops (DAFormer).
+img_norm_cfg = dict(
+    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
+crop_size = (512, 512)
+gta_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='Resize', img_scale=(1280, 720), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    # PhotoMetricDistortion is not used: the UDA step applies its own
+    # colour augmentation on the GPU.
+    dict(type='Normalize', **img_norm_cfg),
+    dict(type='Pad', size=crop_size, pad_val=0, seg_pad_val=255),
+    dict(type='PackSegInputs'),
+]
+cityscapes_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='Resize', img_scale=(1024, 512), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    # PhotoMetricDistortion is not used: the UDA step applies its own
+    # colour augmentation on the GPU.
+    dict(type='Normalize', **img_norm_cfg),
+    dict(type='Pad', size=crop_size, pad_val=0, seg_pad_val=255),
+    dict(type='PackSegInputs'),
+]
+# Single scale, no flip; labels are loaded after Resize so they keep the
+# original resolution (predictions are resized back to it).
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', img_scale=(1024, 512), keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='Normalize', **img_norm_cfg),
+    dict(type='PackSegInputs'),
+]
+cityscapes_val = dict(
+    type='CityscapesDataset',
+    data_root='data/cityscapes/',
+    img_dir='leftImg8bit/val',
+    ann_dir='gtFine/val',
+    pipeline=test_pipeline,
+    test_mode=True)
+data = dict(
+    samples_per_gpu=2,
+    workers_per_gpu=1,
+    train=dict(
+        type='UDADataset',
+        source=dict(
+            type='GTADataset',
+            data_root='data/gta/',
+            img_dir='images',
+            ann_dir='labels',
+            pipeline=gta_train_pipeline),
+        target=dict(
+            type='CityscapesDataset',
+            data_root='data/cityscapes/',
+            img_dir='leftImg8bit/train',
+            ann_dir='gtFine/train',
+            pipeline=cityscapes_train_pipeline)),
+    val=cityscapes_val,
+    test=cityscapes_val,
+    # the real test split (labels hidden; tools/test.py --test-set)
+    test_set=dict(
+        type='CityscapesDataset',
+        data_root='data/cityscapes/',
+        img_dir='leftImg8bit/test',
+        ann_dir=None,
+        pipeline=test_pipeline,
+        test_mode=True))

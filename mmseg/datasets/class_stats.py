@@ -1,0 +1,52 @@
+"""Per-file class pixel statistics for rare class sampling.
+
+Three JSON files are written beside a dataset (keys are strings)::
+
+    sample_class_stats.json       [{"<class>": n, ..., "file": path}, ...]
+    sample_class_stats_dict.json  {path: {"<class>": n, ...}}
+    samples_with_class.json       {"<class>": [[path, n], ...]}
+
+Only classes with ``n > 0`` appear.
+"""
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Sequence
+
+import numpy as np
+
+
+def class_pixel_counts(label: np.ndarray,
+                       num_classes: int = 19) -> Dict[str, int]:
+    """``{"<class>": pixels}`` for the train ids ``0..num_classes-1``
+    present in ``label``."""
+    counts = np.bincount(label.ravel().astype(np.int64), minlength=256)
+    return {str(c): int(counts[c]) for c in range(num_classes)
+            if counts[c] > 0}
+
+
+def sample_stats(label: np.ndarray, file: str,
+                 num_classes: int = 19) -> dict:
+    """One entry of ``sample_class_stats.json``."""
+    stats: dict = class_pixel_counts(label, num_classes)
+    stats['file'] = file
+    return stats
+
+
+def save_class_stats(out_dir: str, sample_class_stats: Sequence[dict]) -> None:
+    """Write the three stats files (see the module docstring) to
+    ``out_dir``."""
+    os.makedirs(out_dir, exist_ok=True)
+    entries = [dict(s) for s in sample_class_stats]
+    per_file: Dict[str, Dict[str, int]] = {}
+    with_class: Dict[str, List[list]] = {}
+    for entry in entries:
+        counts = {k: v for k, v in entry.items() if k != 'file'}
+        per_file[entry['file']] = counts
+        for cls, n in counts.items():
+            with_class.setdefault(cls, []).append([entry['file'], n])
+    for name, data in (('sample_class_stats.json', entries),
+                       ('sample_class_stats_dict.json', per_file),
+                       ('samples_with_class.json', with_class)):
+        with open(osp.join(out_dir, name), 'w') as f:
+            json.dump(data, f, indent=2)

@@ -1,0 +1,112 @@
+"""Writes a figure of one UDA step's images every ``interval`` iterations."""
+import os
+import os.path as osp
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmseg.registry import HOOKS
+from mmseg.datasets.cityscapes_labels import PALETTE as CITYSCAPES_PALETTE
+
+# (key in the step's debug dict, title, kind) per column
+PANELS: List[Tuple[str, str, str]] = [
+    ('source_img', 'Source Image', 'image'),
+    ('source_gt', 'Source GT', 'label'),
+    ('target_img', 'Target Image', 'image'),
+    ('pseudo_label', 'Target Pseudo-label', 'label'),
+    ('pseudo_weight', 'Pseudo Weight', 'weight'),
+    ('mixed_img', 'Mixed Image', 'image'),
+    ('mix_mask', 'Domain Mask', 'weight'),
+    ('mixed_label', 'Mixed Label', 'label'),
+    ('mixed_pred', 'Prediction (mix)', 'label'),
+    ('target_pred', 'Prediction (target)', 'label'),
+    ('masked_img', 'MIC Masked Image', 'image'),
+]
+
+
+def colorize(label: np.ndarray) -> np.ndarray:
+    """Cityscapes colours for a trainId map (255 black)."""
+    palette = np.zeros((256, 3), dtype=np.uint8)
+    palette[:len(CITYSCAPES_PALETTE)] = np.array(CITYSCAPES_PALETTE)
+    return palette[label.astype(np.int64).clip(0, 255)]
+
+
+def denormalize(img: torch.Tensor, norm_cfg: Dict[str, Any]) -> np.ndarray:
+    mean = torch.as_tensor(norm_cfg['mean'], dtype=img.dtype).view(3, 1, 1)
+    std = torch.as_tensor(norm_cfg['std'], dtype=img.dtype).view(3, 1, 1)
+    rgb = (img * std + mean).clamp(0, 255).byte()
+    return rgb.permute(1, 2, 0).numpy()
+
+
+def panel(value: torch.Tensor, kind: str, index: int,
+          norm_cfg: Dict[str, Any]) -> np.ndarray:
+    item = value[index]
+    if kind == 'image':
+        return denormalize(item, norm_cfg)
+    item = item.squeeze(0) if item.dim() == 3 else item
+    if kind == 'label':
+        return colorize(item.numpy())
+    return item.float().clamp(0, 1).numpy()
+
+
+@HOOKS.register_module()
+class UDADebugImageHook(Hook):
+    """Asks the UDA model to keep one step's tensors and plots them.
+
+    Writes ``<work_dir>/debug/<iter:06d>_<sample>.png`` with one column per
+    available panel (source/target/pseudo-label/mix/prediction, MIC mask).
+    Nothing is plotted inside the training step.
+    """
+
+    def __init__(self, interval: int = 1000, max_samples: int = 2) -> None:
+        self.interval = interval
+        self.max_samples = max_samples
+
+    def _model(self, runner):
+        model = runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def before_train_iter(self, runner, batch_idx: int,
+                          data_batch: Optional[dict] = None) -> None:
+        if (batch_idx + 1) % self.interval == 0:
+            model = self._model(runner)
+            if hasattr(model, 'request_debug'):
+                model.request_debug()
+
+    def after_train_iter(self, runner, batch_idx: int,
+                         data_batch: Optional[dict] = None,
+                         outputs: Optional[dict] = None) -> None:
+        model = self._model(runner)
+        debug = model.pop_debug() if hasattr(model, 'pop_debug') else None
+        if debug:
+            self.write(debug, osp.join(runner.work_dir, 'debug'),
+                       batch_idx + 1)
+
+    def write(self, debug: Dict[str, Any], out_dir: str,
+              iteration: int) -> List[str]:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+        os.makedirs(out_dir, exist_ok=True)
+        panels = [p for p in PANELS if p[0] in debug]
+        batch = debug['source_img'].shape[0]
+        paths = []
+        for j in range(min(batch, self.max_samples)):
+            fig, axes = plt.subplots(
+                1, len(panels), figsize=(3 * len(panels), 3), squeeze=False)
+            for ax, (key, title, kind) in zip(axes[0], panels):
+                ax.imshow(
+                    panel(debug[key], kind, j, debug['img_norm_cfg']),
+                    cmap='viridis' if kind == 'weight' else None,
+                    vmin=0,
+                    vmax=1)
+                ax.set_title(title, fontsize=8)
+                ax.axis('off')
+            path = osp.join(out_dir, f'{iteration:06d}_{j}.png')
+            fig.savefig(path, dpi=80, bbox_inches='tight')
+            plt.close(fig)
+            paths.append(path)
+        return paths

@@ -1,0 +1,139 @@
+"""Train one config, or a sweep of generated configs, as in HRDA/DAFormer.
+
+    python run_experiments.py --config configs/toy/toy_hrda_mitb0.py
+    python run_experiments.py --exp 1            # the sweep of experiments.py id 1
+    python run_experiments.py --exp 1 --dry-run  # only write the generated configs
+
+Each run gets ``work_dirs/<exp_name>/<yymmdd_HHMM>_<name>_<id>`` (config dump,
+log, checkpoints) and its generated config under ``configs/generated/``.
+"""
+import argparse
+import gc
+import os
+import os.path as osp
+import subprocess
+import sys
+import uuid
+from datetime import datetime
+from typing import Dict, List, Optional
+
+from mmengine.config import Config
+
+REPO_ROOT = osp.dirname(osp.abspath(__file__))
+GENERATED_DIR = osp.join(REPO_ROOT, 'configs', 'generated')
+
+
+def git_rev() -> str:
+    try:
+        return subprocess.check_output(
+            ['git', 'rev-parse', '--short', 'HEAD'],
+            cwd=REPO_ROOT,
+            stderr=subprocess.DEVNULL).decode().strip()
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+
+
+def unique_name(name: str) -> str:
+    stamp = datetime.now().strftime('%y%m%d_%H%M%S')
+    return f'{stamp}_{name}_{uuid.uuid4().hex[:5]}'
+
+
+def write_config(cfg_dict: Dict, path: str) -> str:
+    """Write a config given as data (a dict, ``_base_`` included) to ``path``."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    Config(cfg_dict).dump(path)
+    return path
+
+
+def child_config(base_file: str, exp_name: str, overrides: Dict) -> str:
+    """A generated config that inherits ``base_file`` and adds ``overrides``."""
+    base_cfg = Config.fromfile(base_file)
+    name = overrides.get('name') or base_cfg.get('name') or osp.splitext(
+        osp.basename(base_file))[0]
+    run_name = unique_name(name)
+    path = osp.join(GENERATED_DIR, exp_name, f'{run_name}.py')
+    cfg = dict(
+        _base_=[osp.relpath(osp.abspath(base_file), osp.dirname(path))],
+        name=name,
+        work_dir=osp.join('work_dirs', exp_name, run_name),
+        git_rev=git_rev())
+    cfg.update({k: v for k, v in overrides.items() if k != 'name'})
+    return write_config(cfg, path)
+
+
+def generated_configs(exp_id: int) -> List[str]:
+    """Write the configs of sweep ``exp_id`` and return their paths."""
+    from experiments import generate_experiment_cfgs
+    paths = []
+    exp_name = f'local-exp{exp_id}'
+    for cfg in generate_experiment_cfgs(exp_id):
+        run_name = unique_name(cfg['name'])
+        path = osp.join(GENERATED_DIR, exp_name, f'{run_name}.py')
+        cfg = dict(cfg)
+        cfg['_base_'] = [
+            osp.relpath(osp.join(REPO_ROOT, 'configs', b), osp.dirname(path))
+            for b in cfg['_base_']
+        ]
+        cfg.update(
+            work_dir=osp.join('work_dirs', exp_name, run_name),
+            git_rev=git_rev(),
+            exp=exp_id)
+        paths.append(write_config(cfg, path))
+    return paths
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument('--exp', type=int, help='experiment id (experiments.py)')
+    group.add_argument('--config', help='config file to train')
+    parser.add_argument('--machine', choices=['local'], default='local')
+    parser.add_argument(
+        '--startup-test',
+        action='store_true',
+        help='train each config for 2 iterations only')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='log every 10 iterations, evaluate every 200, debug images '
+        'every 10')
+    parser.add_argument(
+        '--dry-run', action='store_true', help='only write the configs')
+    parser.add_argument(
+        'train_args',
+        nargs=argparse.REMAINDER,
+        help='further tools/train.py arguments after --, e.g. -- --seed 1')
+    return parser.parse_args(argv)
+
+
+def train_overrides(args: argparse.Namespace) -> List[str]:
+    options = []
+    if args.startup_test:
+        options += ['runner.max_iters=2', 'evaluation.interval=2',
+                    'checkpoint_config.interval=2', 'log_config.interval=1']
+    if args.debug:
+        options += ['log_config.interval=10', 'evaluation.interval=200',
+                    'log_config.img_interval=10']
+    return ['--cfg-options'] + options if options else []
+
+
+def main(argv: Optional[List[str]] = None) -> List[str]:
+    args = parse_args(argv)
+    sys.path.insert(0, REPO_ROOT)
+    if args.config:
+        configs = [child_config(args.config, f'{args.machine}-basic', {})]
+    else:
+        configs = generated_configs(args.exp)
+    extra = [a for a in args.train_args if a != '--']
+    for path in configs:
+        print(f'config: {osp.relpath(path, REPO_ROOT)}', flush=True)
+        if args.dry_run:
+            continue
+        from tools.train import main as train_main
+        train_main([path] + extra + train_overrides(args))
+        gc.collect()
+    return configs
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,95 @@
+"""Time a training iteration (forward + backward) of a config's model.
+
+Usage:
+  python tools/benchmark.py CONFIG [--crop 512 512] [--batch 2] [--iters 5]
+      [--warmup 2] [--device cpu|cuda] [--amp bf16] [--cfg-options k=v ...]
+
+Prints the median time per iteration and the peak memory (CUDA: max
+allocated; CPU: increase of the process peak RSS during one iteration).
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+from typing import Callable, Optional
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import torch  # noqa: E402
+from mmengine import Config, DictAction  # noqa: E402
+
+from mmseg.utils.benchmarking import (measure_peak_memory,  # noqa: E402
+                                      time_callable)
+
+
+def build_model(cfg: Config, device: str) -> torch.nn.Module:
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+    register_all_modules()
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model.to(device).train()
+
+
+def synthetic_batch(batch: int, crop: tuple, num_classes: int,
+                    device: str) -> dict:
+    h, w = crop
+    metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
+                  flip=False) for _ in range(batch)]
+    return dict(
+        img=torch.randn(batch, 3, h, w, device=device),
+        gt_semantic_seg=torch.randint(0, num_classes, (batch, 1, h, w),
+                                      device=device),
+        img_metas=metas)
+
+
+def make_supervised_step(model: torch.nn.Module, data: dict,
+                         amp: Optional[str]) -> Callable[[], None]:
+    """One supervised iteration: loss forward, backward, grads cleared."""
+    device_type = data['img'].device.type
+
+    def step() -> None:
+        with torch.autocast(device_type, dtype=torch.bfloat16,
+                            enabled=amp == 'bf16'):
+            losses = model(**data, mode='loss')
+            loss, _ = model.parse_losses(losses)
+        loss.backward()
+        model.zero_grad(set_to_none=True)
+
+    return step
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--crop', type=int, nargs=2, default=[512, 512])
+    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument('--iters', type=int, default=5)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--device', default='cuda'
+                        if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--amp', choices=['bf16'], default=None)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    model = build_model(cfg, args.device)
+    data = synthetic_batch(args.batch, tuple(args.crop), model.num_classes,
+                           args.device)
+    step = make_supervised_step(model, data, args.amp)
+    memory = measure_peak_memory(step, args.device)
+    timing = time_callable(step, args.iters, args.warmup, args.device)
+    report = dict(config=args.config, device=args.device, amp=args.amp,
+                  batch=args.batch, crop=args.crop,
+                  median_s_per_iter=round(timing['median_s'], 4),
+                  peak_memory_mib=round(memory['peak_bytes'] / 2**20, 1),
+                  memory_increase_mib=round(
+                      memory['increase_bytes'] / 2**20, 1),
+                  memory_kind=memory['kind'])
+    print(json.dumps(report, indent=1))
+    return report
+
+
+if __name__ == '__main__':
+    main()

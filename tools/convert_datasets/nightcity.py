@@ -1,0 +1,62 @@
+"""NightCity / NightCity+: ``*_labelIds.png`` (Cityscapes label ids) ->
+``*_labelTrainIds.png`` beside them, + RCS stats of the train split.
+
+    python tools/convert_datasets/nightcity.py data/nightcity --nproc 8
+    python tools/convert_datasets/nightcity.py data/nightcity \
+        --gt-dir gt_plus --plus        # NightCity+ val labels
+
+NightCity+ marks unlabelled pixels with 255; ``--plus`` maps them to label
+id 0 ('unlabeled') before the conversion, as its authors do.
+"""
+import argparse
+import functools
+import os
+import os.path as osp
+import sys
+from typing import List, Optional
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _common import (add_nproc, find_files, run_parallel,  # noqa: E402
+                     sample_stats, save_class_stats, write_train_ids)
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from mmseg.datasets.cityscapes_labels import id_to_trainid_lut  # noqa: E402
+
+ID_SUFFIX = '_labelIds.png'
+TRAIN_ID_SUFFIX = '_labelTrainIds.png'
+
+
+def convert_file(path: str, gt_dir: str, plus: bool) -> Optional[dict]:
+    label = np.array(Image.open(path))
+    if plus:
+        label = np.where(label == 255, 0, label)
+    out_file = path[:-len(ID_SUFFIX)] + TRAIN_ID_SUFFIX
+    train_ids = write_train_ids(label, id_to_trainid_lut(), out_file)
+    if osp.relpath(path, gt_dir).split(os.sep)[0] != 'train':
+        return None
+    return sample_stats(train_ids, out_file)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('root', help='NightCity folder')
+    parser.add_argument('--gt-dir', default='gt')
+    parser.add_argument('--plus', action='store_true',
+                        help='NightCity+ labels: map 255 to label id 0 first')
+    parser.add_argument('-o', '--out-dir', help='stats folder (default: root)')
+    add_nproc(parser)
+    args = parser.parse_args(argv)
+    gt_dir = osp.join(args.root, args.gt_dir)
+    files = find_files(gt_dir, ID_SUFFIX)
+    if not files:
+        raise SystemExit(f'no *{ID_SUFFIX} found under {gt_dir}')
+    convert = functools.partial(convert_file, gt_dir=gt_dir, plus=args.plus)
+    stats = [s for s in run_parallel(convert, files, args.nproc, 'nightcity')
+             if s is not None]
+    if stats:
+        save_class_stats(args.out_dir or args.root, stats)
+
+
+if __name__ == '__main__':
+    main()
