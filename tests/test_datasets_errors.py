@@ -41,7 +41,8 @@ def test_missing_folder_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match='image folder not found.*img'):
         dataset(tmp_path)
     layout(str(tmp_path))
-    with pytest.raises(FileNotFoundError, match='label folder not found.*nope'):
+    with pytest.raises(FileNotFoundError,
+                       match='label folder not found.*nope'):
         dataset(tmp_path, ann_dir='nope')
 
 
@@ -64,7 +65,8 @@ def test_label_of_other_size_names_both_files(tmp_path):
     layout(str(tmp_path))
     Image.fromarray(np.zeros((5, 8), np.uint8)).save(
         tmp_path / 'gt' / 'a_l.png')
-    with pytest.raises(ValueError, match=r'a_l\.png has size .* image .*a\.png'):
+    with pytest.raises(ValueError,
+                       match=r'a_l\.png has size .* image .*a\.png'):
         dataset(tmp_path)[0]
 
 

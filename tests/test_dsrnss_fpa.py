@@ -1,4 +1,4 @@
-"""DSRNSS feature prototype alignment: loss by hand, weights, schedule, grads."""
+"""DSRNSS feature prototype alignment: hand values, schedule, gradients."""
 import math
 
 import pytest
@@ -146,7 +146,8 @@ def _ctx(iteration, student, batch=3):
     mixed = MixedBatch(img=torch.randn(batch, 3, 8, 8, requires_grad=True),
                        label=label.flip(-1), weight=torch.ones(batch, 8, 8),
                        mask=torch.zeros(batch, 1, 8, 8))
-    pseudo = PseudoLabels(label=logits.argmax(1), weight=torch.ones(batch, 8, 8),
+    pseudo = PseudoLabels(label=logits.argmax(1),
+                          weight=torch.ones(batch, 8, 8),
                           logits=logits)
     return UDAStepContext(iteration=iteration, source=src, target=tgt,
                           student=student, pseudo=pseudo, mixed=mixed)
@@ -202,3 +203,10 @@ def test_feature_fn_and_ema_prototypes_state():
     before = fpa.proto_memory.clone()
     fpa.losses(_ctx(1, TinyStudent()))
     assert not torch.equal(before, fpa.proto_memory)
+
+
+def test_small_class_boost_weights():
+    assert FeaturePrototypeAlignment().class_weights is None
+    w = FeaturePrototypeAlignment(small_class_boost=1.0).class_weights
+    assert w[[0, 1, 2, 3, 4, 8, 9, 10]].eq(1).all()
+    assert w[[5, 6, 7, 11, 12, 13, 14, 15, 16, 17, 18]].eq(2).all()

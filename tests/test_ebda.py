@@ -5,8 +5,7 @@ import torch
 from torch import nn
 
 from mmseg.models.uda.parts.context import MixedBatch, UDAStepContext
-from mmseg.models.uda.parts.entropy_balance import (EntropyBalance,
-                                                    entropy_balance_loss,
+from mmseg.models.uda.parts.entropy_balance import (entropy_balance_loss,
                                                     pixel_entropy)
 from mmseg.registry import MODELS
 
@@ -56,7 +55,8 @@ def test_module_uses_second_pass_on_mixed_image():
     student = TinySegmentor()
     mixed_img = torch.randn(2, 3, 4, 4)
     mixed = MixedBatch(img=mixed_img, label=torch.zeros(2, 1, 4, 4).long(),
-                       weight=torch.ones(2, 4, 4), mask=torch.zeros(2, 1, 4, 4))
+                       weight=torch.ones(2, 4, 4),
+                       mask=torch.zeros(2, 1, 4, 4))
     ctx = UDAStepContext(iteration=0, source={}, target={'img_metas': [{}]},
                          student=student, mixed=mixed)
     module = MODELS.build(dict(type='EntropyBalance'))

@@ -151,6 +151,13 @@ def test_tensor_mode_returns_logits_at_input_size():
     assert out.shape == (1, 5, 64, 64)
 
 
+def test_generate_pseudo_label_is_encode_decode():
+    model = build(tiny_hrda_cfg(), eval_mode=True)
+    img = torch.randn(1, 3, 64, 64)
+    assert torch.equal(model.generate_pseudo_label(img, metas(1)),
+                       model.encode_decode(img, metas(1)))
+
+
 def test_auxiliary_head_is_rejected():
     cfg = tiny_daformer_cfg()
     cfg.auxiliary_head = dict(type='DLV2Head')

@@ -122,3 +122,31 @@ def test_dropped_components_become_ignore():
         comp = result.components[i]
         assert (result.labels[comp.image][comp.full_mask((24, 48))]
                 == 255).all()
+
+
+def test_run_scc_command_line(tmp_path):
+    import importlib.util
+    import os.path as osp
+
+    from PIL import Image
+    path = osp.join(osp.dirname(__file__), '..', 'tools', 'seco', 'run_scc.py')
+    spec = importlib.util.spec_from_file_location('run_scc', path)
+    run_scc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_scc)
+    images, clean, noisy = _synthetic(n_images=3)
+    (tmp_path / 'img' / 'sub').mkdir(parents=True)
+    (tmp_path / 'lab').mkdir()
+    for name in images:
+        Image.fromarray(images[name]).save(tmp_path / 'img' / 'sub' /
+                                           f'{name}.jpg')
+        Image.fromarray(noisy[name]).save(tmp_path / 'lab' / f'{name}.png')
+    run_scc.main(['--img-dir', str(tmp_path / 'img'), '--label-dir',
+                  str(tmp_path / 'lab'), '--out-dir', str(tmp_path / 'out'),
+                  '--num-classes', '3', '--epochs', '1', '--batch-size', '4',
+                  '--patch-size', '8', '8', '--width', '4', '--depth', '1',
+                  '--filter-mode', 'loss', '--stats',
+                  str(tmp_path / 'stats.npz')])
+    for name in images:
+        out = np.array(Image.open(tmp_path / 'out' / f'{name}.png'))
+        assert out.shape == (24, 48) and set(np.unique(out)) <= {0, 1, 2, 255}
+    assert np.load(tmp_path / 'stats.npz')['keep'].size == 15

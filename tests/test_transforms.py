@@ -19,7 +19,8 @@ from mmseg.datasets.transforms.resize import Resize, rescale_size
 def make_results(h=50, w=100, seed=0, with_mask=False):
     img = np.random.default_rng(1).integers(0, 255, (h, w, 3), np.uint8)
     seg = (np.arange(h * w).reshape(h, w) % 19).astype(np.uint8)
-    results = dict(img=img, gt_semantic_seg=seg, seg_fields=['gt_semantic_seg'],
+    results = dict(img=img, gt_semantic_seg=seg,
+                   seg_fields=['gt_semantic_seg'],
                    rng=np.random.default_rng(seed), img_shape=img.shape,
                    ori_shape=img.shape)
     if with_mask:
@@ -63,7 +64,8 @@ def test_random_crop_cuts_image_and_all_seg_fields_at_the_same_box():
     y1, y2, x1, x2 = results['crop_box']
     assert results['img'].shape == (16, 24, 3)
     np.testing.assert_array_equal(results['img'], img[y1:y2, x1:x2])
-    np.testing.assert_array_equal(results['gt_semantic_seg'], seg[y1:y2, x1:x2])
+    np.testing.assert_array_equal(results['gt_semantic_seg'],
+                                  seg[y1:y2, x1:x2])
     assert results['valid_pseudo_mask'].shape == (16, 24)
 
 
@@ -160,8 +162,9 @@ def test_load_annotations_checks_size_against_original_shape(tmp_path):
     img = np.zeros((8, 10, 3), np.uint8)
     cv2.imwrite(str(tmp_path / 'x.png'), img)
     cv2.imwrite(str(tmp_path / 'x_gt.png'), np.ones((8, 10), np.uint8))
-    results = LoadImageFromFile()(dict(filename=str(tmp_path / 'x.png'),
-                                       seg_map_path=str(tmp_path / 'x_gt.png')))
+    results = LoadImageFromFile()(dict(
+        filename=str(tmp_path / 'x.png'),
+        seg_map_path=str(tmp_path / 'x_gt.png')))
     results = Resize(img_scale=(5, 4))(results)  # resize before labels
     results = LoadAnnotations()(results)
     assert results['gt_semantic_seg'].shape == (8, 10)

@@ -4,7 +4,7 @@ Every dataset of the project uses the 19 Cityscapes train ids (255 = ignore).
 The converters map label ids to train ids with :data:`ID_TO_TRAINID`; the
 test-server writer maps back with :data:`TRAINID_TO_ID`.
 """
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -61,7 +61,8 @@ PALETTE: List[List[int]] = [
 ID_PALETTE: List[List[int]] = [list(color) for *_, color in LABELS]
 
 
-def id_to_trainid_lut(mapping: Dict[int, int] = None) -> np.ndarray:
+def id_to_trainid_lut(
+        mapping: Optional[Dict[int, int]] = None) -> np.ndarray:
     """A 256-entry uint8 look-up table label id -> train id (others 255)."""
     lut = np.full(256, 255, dtype=np.uint8)
     for lid, tid in (mapping or ID_TO_TRAINID).items():

@@ -17,8 +17,9 @@ from mmseg.utils.checkpoint_io import (CheckpointLoadError, extract_state_dict,
 # ImageNet classifier weights of backbone checkpoints (SegFormer: head.*,
 # torchvision/mmcls-style ResNets: fc.*).
 CLASSIFIER_PREFIXES = ('head.', 'fc.')
-# Extra networks of a UDA checkpoint (teacher, ImageNet feature model).
-IGNORED_MODEL_PREFIXES = ('ema_model.', 'imnet_model.')
+# In a UDA checkpoint the student segmentor's keys start with this; the
+# teacher, ImageNet model and plug-ins live under other prefixes.
+STUDENT_PREFIX = 'model.'
 WRAPPER_PREFIXES = ('module.', 'model.')
 MAX_KEYS_IN_MESSAGE = 5
 
@@ -103,16 +104,18 @@ def load_segmentor_checkpoint(model: nn.Module,
     """Load a full DAFormer/HRDA segmentor checkpoint strictly into ``model``.
 
     Accepts a bare state dict or one under ``state_dict``/``model``; strips a
-    ``module.``/``model.`` prefix and ignores the ``ema_model.*`` and
-    ``imnet_model.*`` networks of UDA checkpoints. Returns the loaded dict.
+    ``module.``/``model.`` prefix. In a UDA checkpoint (HRDA's or this
+    project's) the student is the ``model.*`` entries: teacher, ImageNet model
+    and plug-in state are ignored. Returns the loaded dict.
     """
     state_dict = extract_state_dict(
         load_checkpoint_file(filename, trusted=trusted), filename)
-    state_dict = {
-        k: v
-        for k, v in strip_prefix(dict(state_dict), ('module.', )).items()
-        if not k.startswith(IGNORED_MODEL_PREFIXES)
-    }
+    state_dict = strip_prefix(dict(state_dict), ('module.', ))
+    if any(k.startswith(STUDENT_PREFIX) for k in state_dict):
+        state_dict = {
+            k: v
+            for k, v in state_dict.items() if k.startswith(STUDENT_PREFIX)
+        }
     state_dict = strip_prefix(state_dict, WRAPPER_PREFIXES)
     check_state_dict(model, state_dict, filename)
     model.load_state_dict(state_dict, strict=True)

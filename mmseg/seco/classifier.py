@@ -107,7 +107,7 @@ def _conv_bn(cin: int, cout: int, stride: int) -> nn.Sequential:
 
 
 class ConnectivityClassifier(nn.Module):
-    """Compact CNN: stem (masked) -> ``depth`` stride-2 blocks -> pool -> fc."""
+    """Compact CNN: masked stem, ``depth`` stride-2 blocks, pooling, fc."""
 
     def __init__(self, num_classes: int = 19, width: int = 32,
                  depth: int = 3) -> None:

@@ -58,7 +58,7 @@ def keep_components(losses: np.ndarray, pred: np.ndarray,
 
 
 def confident_labels(probs: np.ndarray, threshold: float = 0.9) -> np.ndarray:
-    """uint8 ``argmax`` of ``probs [C, H, W]``, 255 where ``max < threshold``."""
+    """uint8 argmax of ``probs [C, H, W]``; 255 where max < threshold."""
     label = probs.argmax(axis=0).astype(np.uint8)
     label[probs.max(axis=0) < threshold] = IGNORE_INDEX
     return label

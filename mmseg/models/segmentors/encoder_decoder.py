@@ -105,6 +105,11 @@ class EncoderDecoder(BaseSegmentor):
                                             self.test_cfg)
         return resize_to(out, img.shape[2:], self.align_corners)
 
+    def generate_pseudo_label(self, img: torch.Tensor,
+                              img_metas: List[dict]) -> torch.Tensor:
+        """Logits for pseudo-labels (HRDA's name for ``encode_decode``)."""
+        return self.encode_decode(img, img_metas)
+
     def _decode_head_forward_train(self, x, img_metas: List[dict],
                                    gt_semantic_seg: torch.Tensor,
                                    seg_weight: Optional[torch.Tensor] = None,

@@ -21,7 +21,8 @@ def pixel_entropy(logits: torch.Tensor) -> torch.Tensor:
 
 def entropy_balance_loss(logits: torch.Tensor,
                          target_entropy: float = 0.4) -> torch.Tensor:
-    """``mean (H - target_entropy)^2`` over all pixels of ``logits [B,C,H,W]``."""
+    """``mean (H - target_entropy)^2`` over all pixels of ``logits``
+    (``[B, C, H, W]``)."""
     return (pixel_entropy(logits) - target_entropy).pow(2).mean()
 
 

@@ -221,7 +221,7 @@ class FeaturePrototypeAlignment(ExtraLoss):
                                           self.num_classes,
                                           dtype=torch.bool))
 
-    # -- features and labels -------------------------------------------------
+    # -- features and labels ----------------------------------------------
     def features(self, student: torch.nn.Module,
                  img: torch.Tensor) -> torch.Tensor:
         """The student's last-stage features ``[B, C, h, w]`` of ``img``."""
@@ -243,7 +243,7 @@ class FeaturePrototypeAlignment(ExtraLoss):
             return ctx.pseudo.logits.detach().argmax(dim=1)
         return ctx.pseudo.label
 
-    # -- proposed momentum memory ---------------------------------------------
+    # -- proposed momentum memory -----------------------------------------
     def _remember(self, domain: int, f: torch.Tensor,
                   y: torch.Tensor) -> torch.Tensor:
         """Blend the current prototypes of ``domain`` with the memory."""
@@ -266,7 +266,7 @@ class FeaturePrototypeAlignment(ExtraLoss):
             self.proto_seen[domain] |= present
         return blended
 
-    # -- the loss --------------------------------------------------------------
+    # -- the loss ----------------------------------------------------------
     def _pair_loss(self, f_a, y_a, f_b, y_b, protos_a=None, protos_b=None):
         return prototype_contrast_loss(f_a,
                                        y_a,

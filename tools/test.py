@@ -1,0 +1,148 @@
+"""Evaluate a checkpoint, save visualisations, or write test-server files.
+
+    python tools/test.py CONFIG CHECKPOINT --eval mIoU
+    python tools/test.py CONFIG CHECKPOINT --show-dir preds --opacity 0.5
+    python tools/test.py CONFIG CHECKPOINT --test-set --format-only \\
+        --eval-option imgfile_prefix=labelTrainIds to_label_id=False
+
+The student segmentor is evaluated (``cfg.model``); a UDA checkpoint's teacher
+and helper networks are ignored.
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import Dict, List, Optional
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import DictAction  # noqa: E402
+
+from mmseg.engine.config_loader import (add_cfg_options_argument,  # noqa: E402
+                                        load_config)
+
+HRDA_OUTPUTS = {'LR': 0.0, 'HR': 1.0}
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--eval', nargs='+', help='metrics, e.g. mIoU')
+    parser.add_argument(
+        '--test-set',
+        action='store_true',
+        help='use the dataset config data.test_set (the real test split)')
+    parser.add_argument(
+        '--format-only',
+        action='store_true',
+        help='only write prediction PNGs (for the evaluation servers)')
+    parser.add_argument(
+        '--eval-option',
+        '--eval-options',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='imgfile_prefix=DIR to_label_id=True|False, ...')
+    parser.add_argument('--show-dir', help='write palette overlays here')
+    parser.add_argument('--opacity', type=float, default=0.5)
+    parser.add_argument(
+        '--inference-mode',
+        choices=['same', 'whole', 'slide'],
+        default='same',
+        help='override test_cfg.mode (slide uses crop = training crop)')
+    parser.add_argument(
+        '--hrda-out',
+        choices=['', 'LR', 'HR'],
+        default='',
+        help='HRDA: evaluate only the LR or HR branch')
+    parser.add_argument('--device', default=None, help='cpu or cuda')
+    parser.add_argument('--trust-checkpoint', action='store_true')
+    add_cfg_options_argument(parser)
+    args = parser.parse_args(argv)
+    if args.eval and args.format_only:
+        parser.error('--eval and --format-only are exclusive')
+    if not args.eval and not args.format_only and not args.show_dir:
+        parser.error('give at least one of --eval, --format-only, --show-dir')
+    return args
+
+
+def test_dataset_cfg(cfg, test_set: bool) -> Dict:
+    if test_set:
+        from mmseg.datasets.test_split import select_test_split
+        return select_test_split(cfg)
+    return dict(cfg.data.test)
+
+
+def model_cfg(cfg, args: argparse.Namespace) -> Dict:
+    model = dict(cfg.model)
+    model['pretrained'] = None  # all weights come from the checkpoint
+    test_cfg = dict(model.get('test_cfg') or {})
+    if args.inference_mode == 'whole':
+        test_cfg['mode'] = 'whole'
+    elif args.inference_mode == 'slide':
+        crop = tuple(cfg.get('crop_size', (512, 512)))
+        test_cfg.update(mode='slide', crop_size=crop,
+                        stride=tuple(c // 2 for c in crop))
+    model['test_cfg'] = test_cfg
+    if args.hrda_out:
+        head = dict(model['decode_head'])
+        head['fixed_attention'] = HRDA_OUTPUTS[args.hrda_out]
+        model['decode_head'] = head
+    return model
+
+
+def main(argv: Optional[List[str]] = None) -> Dict:
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options)
+    import torch
+    from torch.utils.data import DataLoader
+
+    from mmseg.datasets.collate import seg_collate
+    from mmseg.evaluation.format_results import write_result_png
+    from mmseg.evaluation.iou_metric import IoUMetric
+    from mmseg.evaluation.visualize import write_overlay
+    from mmseg.models.weights import load_segmentor_checkpoint
+    from mmseg.registry import DATASETS, MODELS
+    from mmseg.utils import register_all_modules
+    register_all_modules()
+
+    dataset = DATASETS.build(test_dataset_cfg(cfg, args.test_set))
+    loader = DataLoader(
+        dataset, batch_size=1, shuffle=False, collate_fn=seg_collate,
+        num_workers=int(cfg.data.get('workers_per_gpu', 0)))
+    model = MODELS.build(model_cfg(cfg, args))
+    load_segmentor_checkpoint(model, args.checkpoint,
+                              trusted=args.trust_checkpoint)
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    model.to(device).eval()
+
+    metric = IoUMetric() if args.eval else None
+    if metric is not None:
+        metric.dataset_meta = getattr(dataset, 'metainfo', None)
+    prefix = args.eval_option.get('imgfile_prefix', 'labelTrainIds')
+    to_label_id = bool(args.eval_option.get('to_label_id', True))
+    with torch.no_grad():
+        for index, batch in enumerate(loader):
+            results = model.val_step(batch)
+            if metric is not None:
+                metric.process(batch, results)
+            for result in results:
+                filename = result['img_metas']['filename']
+                if args.format_only:
+                    write_result_png(result['pred_sem_seg'], filename, prefix,
+                                     to_label_id)
+                if args.show_dir:
+                    out = osp.join(args.show_dir,
+                                   result['img_metas']['ori_filename'])
+                    write_overlay(filename, result['pred_sem_seg'],
+                                  osp.splitext(out)[0] + '.png',
+                                  opacity=args.opacity)
+            print(f'\r[{index + 1}/{len(dataset)}]', end='', flush=True)
+    print()
+    if args.format_only:
+        print(f'wrote {len(dataset)} prediction PNGs to {prefix}')
+    return metric.evaluate(len(dataset)) if metric is not None else {}
+
+
+if __name__ == '__main__':
+    main()
