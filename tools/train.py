@@ -77,10 +77,10 @@ def resolve_work_dir(cfg, args: argparse.Namespace) -> str:
 
 def prepare_toy_data(cfg) -> None:
     """Generate the embedded toy data set when a config asks for it."""
-    toy = cfg.get('toy_data')
+    toy = dict(cfg.get('toy_data') or {})
     if toy:
         from mmseg.datasets.toy_data import ensure_toy_dataset
-        ensure_toy_dataset(toy.get('root', 'data/toy'), seed=toy.get('seed', 0))
+        ensure_toy_dataset(toy.pop('root', 'data/toy'), **toy)
 
 
 def main(argv: Optional[List[str]] = None):

@@ -90,6 +90,9 @@ def param_scheduler_from(cfg: Config) -> Optional[Dict]:
     warmup = lr_config.pop('warmup', None)
     return dict(
         type='PolyLRWithWarmup',
+        by_epoch=False,
+        begin=0,
+        end=int(cfg.runner.max_iters),
         max_iters=int(cfg.runner.max_iters),
         power=lr_config.get('power', 1.0),
         min_lr=lr_config.get('min_lr', 0.0),
@@ -155,6 +158,7 @@ def runner_kwargs_from(cfg: Config,
             seed=cfg.get('seed'),
             deterministic=bool(cfg.get('deterministic', False))),
         log_level=cfg.get('log_level', 'INFO'),
+        log_processor=dict(by_epoch=False),
         default_scope='mmseg',
         cfg=cfg,
         trust_checkpoint=bool(cfg.get('trust_checkpoint', False)))

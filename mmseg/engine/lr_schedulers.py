@@ -27,7 +27,10 @@ class PolyLRWithWarmup(_ParamScheduler):
                  begin: int = 0,
                  end: Optional[int] = None,
                  last_step: int = -1,
+                 by_epoch: bool = False,
                  verbose: bool = False):
+        if by_epoch:
+            raise ValueError('PolyLRWithWarmup is iteration-based')
         self.max_iters = max_iters
         self.power = power
         self.min_lr = min_lr

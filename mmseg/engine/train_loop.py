@@ -1,6 +1,8 @@
 """Iteration-based training loop that resumes its data stream in O(1)."""
 import logging
 
+import torch
+
 from mmengine.logging import print_log
 from mmengine.runner import IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
@@ -19,8 +21,12 @@ class SeededIterBasedTrainLoop(IterBasedTrainLoop):
             sampler = self.dataloader.sampler
             if hasattr(sampler, 'set_start'):
                 sampler.set_start(self._iter * self.dataloader.batch_size)
+                # A new DataLoader iterator draws its base seed from torch's
+                # global RNG, which was just restored from the checkpoint.
+                rng_state = torch.get_rng_state()
                 self.dataloader_iterator = _InfiniteDataloaderIterator(
                     self.dataloader)
+                torch.set_rng_state(rng_state)
                 print_log(
                     f'Data stream resumed at iteration {self._iter}',
                     logger='current',

@@ -1,0 +1,95 @@
+"""End-to-end runs of tools/train.py and tools/test.py on tiny toy data."""
+import glob
+import os
+import os.path as osp
+
+import pytest
+import torch
+
+from e2e_config import write_tiny_config
+from mmseg.utils.checkpoint_io import load_checkpoint_file
+from tools.test import main as run_test
+from tools.train import main as train_main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope='module')
+def toy_root(tmp_path_factory):
+    return str(tmp_path_factory.mktemp('toy') / 'toy')
+
+
+def _train(cfg_path, work_dir, *extra):
+    return train_main([cfg_path, '--work-dir', work_dir, *extra])
+
+
+def _student_and_teacher(ckpt):
+    return load_checkpoint_file(ckpt)['state_dict']
+
+
+def test_train_evaluates_checkpoints_and_schedules(tmp_path, toy_root):
+    cfg = write_tiny_config(str(tmp_path), 'toy_dacs_daformer_mitb0.py',
+                            toy_root, img_interval=2)
+    runner = _train(cfg, str(tmp_path / 'run'))
+    assert osp.isfile(tmp_path / 'run' / 'iter_4.pth')
+    assert (tmp_path / 'run' / 'last_checkpoint').read_text().endswith(
+        'iter_4.pth')
+    assert glob.glob(str(tmp_path / 'run' / '*' / '*.log'))
+    assert glob.glob(str(tmp_path / 'run' / 'debug' / '000002_0.png'))
+    assert not glob.glob(str(tmp_path / 'run' / '*.tmp'))
+    state = _student_and_teacher(str(tmp_path / 'run' / 'iter_4.pth'))
+    assert any(k.startswith('teacher.model.') for k in state)
+    assert state['_extra_state'] == {'iteration': 4}
+    lr = runner.optim_wrapper.optimizer.param_groups[0]['lr']
+    assert 0 < lr < 6e-4  # warm-up and poly decay moved the lr
+    results = run_test([cfg, str(tmp_path / 'run' / 'iter_4.pth'),
+                         '--eval', 'mIoU'])
+    assert 0.0 <= results['mIoU'] <= 100.0 and 'IoU.road' in results
+
+
+def test_resume_continues_the_same_trajectory(tmp_path, toy_root):
+    cfg = write_tiny_config(str(tmp_path), 'toy_hrda_daformer_mitb0.py',
+                            toy_root, iters=4, ckpt_interval=2)
+    _train(cfg, str(tmp_path / 'full'), '--no-validate')
+    os.makedirs(tmp_path / 'resumed')
+    _train(cfg, str(tmp_path / 'resumed'), '--no-validate', '--resume-from',
+           str(tmp_path / 'full' / 'iter_2.pth'))
+    full = _student_and_teacher(str(tmp_path / 'full' / 'iter_4.pth'))
+    resumed = _student_and_teacher(str(tmp_path / 'resumed' / 'iter_4.pth'))
+    assert full.keys() == resumed.keys()
+    for key, value in full.items():
+        if torch.is_tensor(value):
+            assert torch.equal(value, resumed[key]), key
+    assert resumed['_extra_state'] == {'iteration': 4}
+
+
+def test_format_only_writes_one_png_per_test_image(tmp_path, toy_root):
+    cfg = write_tiny_config(str(tmp_path), 'toy_srconly_daformer_mitb0.py',
+                            toy_root, iters=1, ckpt_interval=1)
+    _train(cfg, str(tmp_path / 'run'), '--no-validate')
+    out = tmp_path / 'labelTrainIds'
+    run_test([cfg, str(tmp_path / 'run' / 'iter_1.pth'), '--test-set',
+               '--format-only', '--eval-option', f'imgfile_prefix={out}',
+               'to_label_id=False'])
+    written = sorted(os.listdir(out))
+    images = sorted(
+        osp.basename(p).replace('.png', '.png') for p in glob.glob(
+            osp.join(toy_root, 'dark_zurich', 'rgb_anon', 'test', '**',
+                     '*_rgb_anon.png'), recursive=True))
+    assert written == images and len(written) == 2
+
+
+def test_missing_data_folder_is_named(tmp_path, toy_root):
+    cfg = write_tiny_config(
+        str(tmp_path), 'toy_srconly_daformer_mitb0.py', toy_root, iters=1,
+        extra="data = dict(val=dict(data_root='/nonexistent/dz'))\n")
+    with pytest.raises(Exception, match='/nonexistent/dz'):
+        _train(cfg, str(tmp_path / 'run'))
+
+
+def test_unknown_type_names_key_and_file(tmp_path, toy_root):
+    cfg = write_tiny_config(
+        str(tmp_path), 'toy_srconly_daformer_mitb0.py', toy_root, iters=1,
+        extra="model = dict(backbone=dict(type='mit_b9'))\n")
+    with pytest.raises(Exception, match='mit_b9'):
+        _train(cfg, str(tmp_path / 'run'))
