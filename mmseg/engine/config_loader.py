@@ -1,5 +1,4 @@
 """Loading experiment configs (HRDA/MMSegmentation 0.x keys) with clear errors."""
-import difflib
 import os.path as osp
 from typing import Dict, Iterable, Optional
 
@@ -28,17 +27,32 @@ class ConfigError(ValueError):
     """A config key is unknown, misspelt or has an unusable value."""
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance of two short strings."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1,
+                                       prev + (ca != cb))
+    return row[-1]
+
+
 def check_top_level_keys(cfg: Config, filename: str,
                          known: Iterable[str] = KNOWN_TOP_LEVEL_KEYS) -> None:
-    """Raise :class:`ConfigError` for top-level keys that look misspelt."""
+    """Raise :class:`ConfigError` for top-level keys that look misspelt.
+
+    Other names are helper variables of config files (``acdc_val = ...``);
+    a name at most two edits away from a known key is taken as a typo.
+    """
     known = set(known)
     for key in cfg.keys():
         if key in known or key.startswith('_'):
             continue
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+        close = [k for k in known if edit_distance(key, k) <= 2]
         if close:
             raise ConfigError(f'unknown key "{key}" in config {filename} '
-                              f'(did you mean "{close[0]}"?)')
+                              f'(did you mean "{sorted(close)[0]}"?)')
 
 
 def load_config(filename: str,
