@@ -33,7 +33,7 @@ data = dict(
     train=dict(
         source=dict(data_root={root!r} + '/cityscapes', pipeline=train_src),
         target=dict(data_root={root!r} + '/dark_zurich', pipeline=train_tgt),
-        rare_class_sampling=dict(min_pixels=10, class_temp=0.1,
+        {prompt}rare_class_sampling=dict(min_pixels=10, class_temp=0.1,
                                  min_crop_ratio=0.5)),
     val=dict(data_root={root!r} + '/dark_zurich', pipeline=test),
     test=dict(data_root={root!r} + '/dark_zurich', pipeline=test),
@@ -49,10 +49,7 @@ model = dict(hr_crop_size=[32, 32],
              test_cfg=dict(stride=[32, 32], crop_size=[64, 64]))
 '''
 
-PROMPT_EXTRA = '''
-data = dict(train=dict(prompt=dict(data_root={root!r} + '/prompt',
-                                   pipeline=train_src)))
-'''
+PROMPT = "prompt=dict(data_root={root!r} + '/prompt', pipeline=train_src),"
 
 
 def write_tiny_config(tmp_dir: str, toy_config: str, root: str,
@@ -61,11 +58,10 @@ def write_tiny_config(tmp_dir: str, toy_config: str, root: str,
     """A config inheriting ``configs/toy/<toy_config>`` for tiny runs."""
     text = TEMPLATE.format(
         base=osp.join(REPO, 'configs', 'toy', toy_config), root=root,
-        iters=iters, ckpt_interval=ckpt_interval, img_interval=img_interval)
+        iters=iters, ckpt_interval=ckpt_interval, img_interval=img_interval,
+        prompt=PROMPT.format(root=root) if 'eglp' in toy_config else '')
     if 'hrda' in toy_config:
         text += HRDA_EXTRA
-    if 'eglp' in toy_config:
-        text += PROMPT_EXTRA.format(root=root)
     path = osp.join(tmp_dir, 'tiny_' + toy_config)
     with open(path, 'w') as f:
         f.write(text + extra)

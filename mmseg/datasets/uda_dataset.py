@@ -47,7 +47,9 @@ class UDADataset:
     sampler and the given index only seeds the draw.
 
     Args:
-        source, target, prompt: dataset configs (or datasets).
+        source, target, prompt: dataset configs (or datasets). A prompt
+            config without ``pipeline`` uses the source pipeline (labelled
+            night images are prepared like the labelled day images).
         rare_class_sampling: ``dict(class_temp, min_pixels, min_crop_ratio
             [, stats_dir])``; ``stats_dir`` defaults to the source data root.
         sync_crop_size: ``(h, w)``: crop the same window from source and
@@ -61,6 +63,9 @@ class UDADataset:
                  sync_crop_size: Optional[Sequence[int]] = None) -> None:
         self.source = _build(source)
         self.target = _build(target)
+        if (isinstance(prompt, dict) and prompt.get('pipeline') is None
+                and isinstance(source, dict)):
+            prompt = dict(prompt, pipeline=copy.deepcopy(source['pipeline']))
         self.prompt = _build(prompt) if prompt is not None else None
         self._check_compatible()
         self.sync_crop_size = sync_crop_size

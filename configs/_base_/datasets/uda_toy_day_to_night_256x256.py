@@ -24,7 +24,6 @@ target_pipeline = [
     dict(type='Pad', size=crop_size, pad_val=0, seg_pad_val=255),
     dict(type='PackSegInputs'),
 ]
-prompt_pipeline = source_pipeline
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', img_scale=(512, 256), keep_ratio=True),
