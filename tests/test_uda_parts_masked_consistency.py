@@ -90,8 +90,8 @@ def test_separate_with_batch_two_is_reference():
     assert call['img_metas'] is src['img_metas']
     assert isinstance(out, list) and len(out) == 1
     assert set(out[0]) == {
-        'masked.decode.loss_seg', 'masked.decode.acc_seg',
-        'masked.decode.hr.loss_seg'
+        'decode.loss_seg', 'decode.acc_seg',
+        'decode.hr.loss_seg'
     }
 
 
@@ -211,22 +211,22 @@ def test_lambda_scales_only_decode_loss_by_default():
     base = _mic().losses(ctx, torch.Generator().manual_seed(0))[0]
     half = _mic(mask_lambda=0.5).losses(ctx,
                                         torch.Generator().manual_seed(0))[0]
-    assert torch.allclose(half['masked.decode.loss_seg'],
-                          0.5 * base['masked.decode.loss_seg'])
-    assert torch.allclose(half['masked.decode.hr.loss_seg'],
-                          base['masked.decode.hr.loss_seg'])
+    assert torch.allclose(half['decode.loss_seg'],
+                          0.5 * base['decode.loss_seg'])
+    assert torch.allclose(half['decode.hr.loss_seg'],
+                          base['decode.hr.loss_seg'])
     fixed = _mic(mask_lambda=0.5, scale_all_losses=True).losses(
         ctx,
         torch.Generator().manual_seed(0))[0]
-    assert torch.allclose(fixed['masked.decode.hr.loss_seg'],
-                          0.5 * base['masked.decode.hr.loss_seg'])
-    assert fixed['masked.decode.acc_seg'] == base['masked.decode.acc_seg']
+    assert torch.allclose(fixed['decode.hr.loss_seg'],
+                          0.5 * base['decode.hr.loss_seg'])
+    assert fixed['decode.acc_seg'] == base['decode.acc_seg']
 
 
 def test_gradient_reaches_student():
     ctx = _ctx(2)
     losses = _mic().losses(ctx)[0]
-    losses['masked.decode.loss_seg'].backward()
+    losses['decode.loss_seg'].backward()
     assert ctx.student.conv.weight.grad is not None
 
 

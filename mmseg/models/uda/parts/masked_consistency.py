@@ -28,7 +28,7 @@ class MaskedImageConsistency(ExtraLoss):
     - ``separatetrg``: the target batch with pseudo-labels and weights.
 
     Pseudo-labels and weights are the unmixed ones of ``ctx.pseudo``. The
-    losses come from ``ctx.student.forward_train`` and are prefixed
+    losses come from ``ctx.student.forward_train`` and are logged by the step with the prefix
     ``masked.``. With ``mask_lambda != 1`` only ``decode.loss_seg`` is
     scaled (the reference; HRDA's ``decode.hr.loss_seg`` is not) unless
     ``scale_all_losses``. A separate MIC teacher (``mask_alpha`` or
@@ -85,7 +85,7 @@ class MaskedImageConsistency(ExtraLoss):
                                            label,
                                            seg_weight=weight)
         losses = self._scale(losses)
-        return [{f'{self.prefix}.{k}': v for k, v in losses.items()}]
+        return [losses]
 
     def select_inputs(self, ctx: UDAStepContext) -> MaskedInputs:
         """Images ``[N, 3, H, W]``, labels ``[N, 1, H, W]``, weights."""

@@ -1,0 +1,72 @@
+"""The EGLP step: NFNet and its teacher, fusion and prompt mixture."""
+import pytest
+import torch
+
+from mmseg.registry import MODELS
+from mmseg.utils import register_all_modules
+from uda_fixtures import optim_wrapper_for, tiny_model_cfg, uda_batch
+
+register_all_modules()
+
+
+def build(mode='hard_pig', rcm=False, prompt_mixing=True):
+    cfg = dict(
+        type='EGLP', model=tiny_model_cfg(hrda=True), max_iters=10,
+        alpha=0.9, prompt_mixing=prompt_mixing,
+        dms=dict(type='DMS', mode=mode, k=2,
+                 similarity=dict(metric='lpips', lpips=dict(
+                     type='LPIPS', pretrained=False))))
+    if rcm:
+        cfg['mix_augmenters'] = [dict(type='RCM', min_area=4, prob=1.0)]
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+@pytest.mark.parametrize('mode', ['hard_pig', 'soft'])
+def test_nfnet_is_trained_and_teachers_are_not(mode):
+    model = build(mode)
+    wrapper = optim_wrapper_for(model)
+    optimised = {id(p) for g in wrapper.optimizer.param_groups
+                 for p in g['params']}
+    expected = {id(p) for p in model.model.parameters()} | {
+        id(p) for p in model.nfnet.parameters()}
+    assert optimised == expected
+    log = model.train_step(uda_batch(prompt=True), wrapper)
+    for key in ('nf.prompt.decode.loss_seg', 'nf.mix.decode.loss_seg',
+                'mix.decode.loss_seg'):
+        assert key in log
+    assert any(p.grad is not None for p in model.nfnet.parameters())
+    for teacher in (model.teacher, model.nf_teacher):
+        assert all(p.grad is None for p in teacher.parameters())
+
+
+def test_nfnet_teacher_is_ema_of_nfnet():
+    model = build()
+    wrapper = optim_wrapper_for(model)
+    model.train_step(uda_batch(prompt=True), wrapper)
+    before = [p.detach().clone() for p in model.nf_teacher.parameters()]
+    nfnet = [p.detach().clone() for p in model.nfnet.parameters()]
+    model.train_step(uda_batch(prompt=True), wrapper)
+    for t, s, new in zip(before, nfnet, model.nf_teacher.parameters()):
+        assert torch.allclose(new, 0.5 * t + 0.5 * s, atol=1e-6)
+
+
+def test_without_prompt_mixing_nfnet_sees_only_prompts():
+    model = build(prompt_mixing=False)
+    log = model.train_step(uda_batch(prompt=True), optim_wrapper_for(model))
+    assert 'nf.prompt.decode.loss_seg' in log
+    assert not any(k.startswith('nf.mix') for k in log)
+
+
+def test_missing_prompt_data_is_a_clear_error():
+    model = build()
+    with pytest.raises(KeyError, match='data.train.prompt'):
+        model.train_step(uda_batch(prompt=False), optim_wrapper_for(model))
+
+
+def test_rcm_state_is_saved_with_the_model():
+    model = build(rcm=True)
+    model.train_step(uda_batch(prompt=True), optim_wrapper_for(model))
+    state = model.state_dict()
+    assert any('mix_augmenters.0' in k for k in state)
