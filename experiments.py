@@ -85,7 +85,7 @@ def toy_method_overrides() -> Dict[str, Dict]:
         'mic-hrda': merge(hrda, dict(uda=dict(
             mask_mode='separate', mask_lambda=1,
             mask_generator=dict(type='block', mask_ratio=0.7,
-                                mask_block_size=16)))),
+                                mask_block_size=16, _delete_=True)))),
     }
 
 

@@ -1,11 +1,16 @@
 """Time a training iteration (forward + backward) of a config's model.
 
 Usage:
-  python tools/benchmark.py CONFIG [--crop 512 512] [--batch 2] [--iters 5]
-      [--warmup 2] [--device cpu|cuda] [--amp bf16] [--cfg-options k=v ...]
+  python tools/benchmark.py CONFIG [--uda] [--crop 512 512] [--batch 2]
+      [--iters 5] [--warmup 2] [--device cpu|cuda] [--amp bf16]
+      [--cfg-options k=v ...]
 
+Without ``--uda`` it times the supervised forward + backward of the config's
+segmentor; with ``--uda`` one whole UDA training step of the config's ``uda``
+method (student, teachers, ImageNet model, plug-ins, optimiser step).
 Prints the median time per iteration and the peak memory (CUDA: max
-allocated; CPU: increase of the process peak RSS during one iteration).
+allocated; CPU: the process peak RSS, so compare configs run in separate
+processes).
 """
 import argparse
 import json
@@ -22,11 +27,16 @@ from mmseg.utils.benchmarking import (measure_peak_memory,  # noqa: E402
                                       time_callable)
 
 
-def build_model(cfg: Config, device: str) -> torch.nn.Module:
+IMG_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+                to_rgb=True)
+
+
+def build_model(cfg: Config, device: str, uda: bool) -> torch.nn.Module:
+    from mmseg.engine.build import model_cfg_from
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
     register_all_modules()
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(model_cfg_from(cfg) if uda else cfg.model)
     model.init_weights()
     return model.to(device).train()
 
@@ -35,12 +45,34 @@ def synthetic_batch(batch: int, crop: tuple, num_classes: int,
                     device: str) -> dict:
     h, w = crop
     metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
-                  flip=False) for _ in range(batch)]
+                  flip=False, img_norm_cfg=IMG_NORM) for _ in range(batch)]
     return dict(
         img=torch.randn(batch, 3, h, w, device=device),
         gt_semantic_seg=torch.randint(0, num_classes, (batch, 1, h, w),
                                       device=device),
         img_metas=metas)
+
+
+def make_uda_step(model: torch.nn.Module, batch: int, crop: tuple,
+                  device: str, amp: Optional[str]) -> Callable[[], None]:
+    """One UDA training step on synthetic source/target/prompt batches."""
+    from mmengine.optim import AmpOptimWrapper
+
+    from mmseg.engine.optim_constructor import \
+        TrainableOptimWrapperConstructor
+    num_classes = model.model.num_classes
+    data = {k: synthetic_batch(batch, crop, num_classes, device)
+            for k in ('source', 'target', 'prompt')}
+    wrapper = TrainableOptimWrapperConstructor(
+        dict(optimizer=dict(type='AdamW', lr=6e-5)))(model)
+    if amp == 'bf16':
+        wrapper = AmpOptimWrapper(optimizer=wrapper.optimizer,
+                                  dtype='bfloat16')
+
+    def step() -> None:
+        model.train_step(data, wrapper)
+
+    return step
 
 
 def make_supervised_step(model: torch.nn.Module, data: dict,
@@ -62,6 +94,8 @@ def make_supervised_step(model: torch.nn.Module, data: dict,
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
+    parser.add_argument('--uda', action='store_true',
+                        help='time a whole UDA step of cfg.uda')
     parser.add_argument('--crop', type=int, nargs=2, default=[512, 512])
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--iters', type=int, default=5)
@@ -74,13 +108,18 @@ def main(argv=None) -> dict:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model = build_model(cfg, args.device)
-    data = synthetic_batch(args.batch, tuple(args.crop), model.num_classes,
-                           args.device)
-    step = make_supervised_step(model, data, args.amp)
+    model = build_model(cfg, args.device, args.uda)
+    if args.uda:
+        step = make_uda_step(model, args.batch, tuple(args.crop),
+                             args.device, args.amp)
+    else:
+        data = synthetic_batch(args.batch, tuple(args.crop),
+                               model.num_classes, args.device)
+        step = make_supervised_step(model, data, args.amp)
     memory = measure_peak_memory(step, args.device)
     timing = time_callable(step, args.iters, args.warmup, args.device)
-    report = dict(config=args.config, device=args.device, amp=args.amp,
+    report = dict(config=args.config, uda=args.uda, device=args.device,
+                  amp=args.amp,
                   batch=args.batch, crop=args.crop,
                   median_s_per_iter=round(timing['median_s'], 4),
                   peak_memory_mib=round(memory['peak_bytes'] / 2**20, 1),
