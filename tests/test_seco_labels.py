@@ -53,3 +53,30 @@ def test_size_mismatch_and_missing_source_are_explained(tmp_path):
     ctx.target = {}
     with pytest.raises(ValueError, match='seco_label'):
         MODELS.build(dict(type='SeCoLabels')).refine(ctx, _pseudo())
+
+
+def test_seco_label_travels_through_the_target_pipeline(tmp_path):
+    import cv2
+    import numpy as np
+
+    from mmseg.datasets.transforms.crop import RandomCrop
+    from mmseg.datasets.transforms.flip import RandomFlip
+    from mmseg.datasets.transforms.pack import PackSegInputs
+    from mmseg.datasets.transforms.seco_label import LoadSeCoLabel
+    img = np.zeros((8, 12, 3), np.uint8)
+    label = np.full((8, 12), 255, np.uint8)
+    label[:, :6] = 3
+    (tmp_path / 'seco').mkdir()
+    cv2.imwrite(str(tmp_path / 'seco' / 'frame_1.png'), label)
+    results = dict(img=img, filename='/x/frame_1.png',
+                   rng=np.random.default_rng(0))
+    results = LoadSeCoLabel(str(tmp_path / 'seco'))(results)
+    results = RandomFlip(prob=1.0)(results)
+    results = RandomCrop((8, 12))(results)
+    sample = PackSegInputs()(results)
+    seco = sample['seco_label'][0]
+    assert seco.shape == (8, 12)
+    assert (seco[:, 6:] == 3).all() and (seco[:, :6] == 255).all()
+    img_only = dict(img=img, filename='/x/other.png')
+    assert (LoadSeCoLabel(str(tmp_path / 'seco'))(img_only)['seco_label']
+            == 255).all()

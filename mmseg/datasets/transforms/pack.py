@@ -14,7 +14,8 @@ META_KEYS = ('filename', 'ori_filename', 'ori_shape', 'img_shape',
 @TRANSFORMS.register_module()
 class PackSegInputs:
     """Return ``{'img', 'img_metas'[, 'gt_semantic_seg',
-    'valid_pseudo_mask']}``: img float32 [3, H, W], labels int64 [1, H, W],
+    'valid_pseudo_mask', 'seco_label']}``: img float32 [3, H, W], labels
+    int64 [1, H, W],
     the mask uint8 [1, H, W]. The rng and other working keys are dropped."""
 
     def __init__(self, meta_keys: Sequence[str] = META_KEYS) -> None:
@@ -26,6 +27,9 @@ class PackSegInputs:
         if 'gt_semantic_seg' in results:
             seg = np.ascontiguousarray(results['gt_semantic_seg'][None])
             sample['gt_semantic_seg'] = torch.from_numpy(seg.astype(np.int64))
+        if 'seco_label' in results:
+            seco = np.ascontiguousarray(results['seco_label'][None])
+            sample['seco_label'] = torch.from_numpy(seco.astype(np.int64))
         if 'valid_pseudo_mask' in results:
             mask = np.ascontiguousarray(results['valid_pseudo_mask'][None])
             sample['valid_pseudo_mask'] = torch.from_numpy(
