@@ -8,7 +8,7 @@ trains them one after another.
 IDs:
   1   toy: source-only vs DACS vs HRDA vs MIC(HRDA), seeds 0-2
   2   toy: EGLP ablation (HRDA, +NFNet/FIS, +PMS/AMS, +DMS, +RCM, full)
-  3   toy: DSRNSS and EBDA vs HRDA
+  3   toy: DSRNSS and EBDA (compare with the HRDA/DACS runs of id 1)
   8   DAFormer CS->ACDC(night) / CS->Dark Zurich (512 crops)
   40  HRDA GTA->Cityscapes (HR)
   49  HRDA CS->ACDC(night) / CS->Dark Zurich (HR)
@@ -124,7 +124,6 @@ EGLP_ABLATION = [
 def other_method_overrides() -> Dict[str, Dict]:
     hrda = dict(model=TOY_HRDA_MODEL)
     return {
-        'hrda': hrda,
         'dsrnss-hrda': merge(hrda, dict(uda=dict(
             mixer=dict(type='GroupedClassMix', mix_loss_weight=0.8),
             mix_augmenters=[dict(type='LongTailMemoryBank')],

@@ -100,6 +100,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--dry-run', action='store_true', help='only write the configs')
     parser.add_argument(
+        '--shard',
+        default='0/1',
+        help='K/N: run only configs K, K+N, K+2N, ... of the sweep (to share '
+        'a sweep between machines or processes)')
+    parser.add_argument(
         'train_args',
         nargs=argparse.REMAINDER,
         help='further tools/train.py arguments after --, e.g. -- --seed 1')
@@ -124,6 +129,10 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         configs = [child_config(args.config, f'{args.machine}-basic', {})]
     else:
         configs = generated_configs(args.exp)
+    shard, shards = (int(v) for v in args.shard.split('/'))
+    if not 0 <= shard < shards:
+        raise ValueError(f'--shard {args.shard}: need 0 <= K < N')
+    configs = configs[shard::shards]
     extra = [a for a in args.train_args if a != '--']
     for path in configs:
         print(f'config: {osp.relpath(path, REPO_ROOT)}', flush=True)

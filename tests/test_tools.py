@@ -70,6 +70,8 @@ def test_run_experiments_dry_run_writes_loadable_configs(tmp_path,
     monkeypatch.setattr(run_experiments, 'GENERATED_DIR', str(tmp_path))
     paths = run_experiments.main(['--exp', '1', '--dry-run'])
     assert len(paths) == 12
+    assert len(run_experiments.main(
+        ["--exp", "1", "--dry-run", "--shard", "1/3"])) == 4
     cfg = load_config(paths[-1])
     assert cfg.uda.mask_mode == 'separate' and cfg.seed == 2
     assert cfg.work_dir.startswith('work_dirs/local-exp1/')
