@@ -73,10 +73,15 @@ def test_format_only_writes_one_png_per_test_image(tmp_path, toy_root):
                'to_label_id=False'])
     written = sorted(os.listdir(out))
     images = sorted(
-        osp.basename(p).replace('.png', '.png') for p in glob.glob(
+        osp.basename(p) for p in glob.glob(
             osp.join(toy_root, 'dark_zurich', 'rgb_anon', 'test', '**',
                      '*_rgb_anon.png'), recursive=True))
     assert written == images and len(written) == 2
+    show = tmp_path / 'show'
+    run_test([cfg, str(tmp_path / 'run' / 'iter_1.pth'), '--show-dir',
+              str(show), '--opacity', '0.5'])
+    overlays = glob.glob(str(show / '**' / '*.png'), recursive=True)
+    assert len(overlays) == 2  # the labelled val split of the tiny set
 
 
 def test_missing_data_folder_is_named(tmp_path, toy_root):
