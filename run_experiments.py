@@ -19,6 +19,8 @@ from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
+from mmseg.engine.config_loader import add_cfg_options_argument
+
 REPO_ROOT = osp.dirname(osp.abspath(__file__))
 GENERATED_DIR = osp.join(REPO_ROOT, 'configs', 'generated')
 
@@ -104,6 +106,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default='0/1',
         help='K/N: run only configs K, K+N, K+2N, ... of the sweep (to share '
         'a sweep between machines or processes)')
+    add_cfg_options_argument(parser)
     parser.add_argument(
         'train_args',
         nargs=argparse.REMAINDER,
@@ -112,7 +115,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def train_overrides(args: argparse.Namespace) -> List[str]:
-    options = []
+    options = [f'{k}={v!r}'.replace(' ', '') if not isinstance(v, str)
+               else f'{k}={v}' for k, v in (args.cfg_options or {}).items()]
     if args.startup_test:
         options += ['runner.max_iters=2', 'evaluation.interval=2',
                     'checkpoint_config.interval=2', 'log_config.interval=1']

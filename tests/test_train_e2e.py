@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from e2e_config import write_tiny_config
+from mmseg.engine.config_loader import ConfigError
 from mmseg.utils.checkpoint_io import load_checkpoint_file
 from tools.test import main as run_test
 from tools.train import main as train_main
@@ -96,5 +97,13 @@ def test_unknown_type_names_key_and_file(tmp_path, toy_root):
     cfg = write_tiny_config(
         str(tmp_path), 'toy_srconly_daformer_mitb0.py', toy_root, iters=1,
         extra="model = dict(backbone=dict(type='mit_b9'))\n")
-    with pytest.raises(Exception, match='mit_b9'):
+    with pytest.raises(ConfigError, match=r'mit_b9.*tiny_toy_srconly'):
+        _train(cfg, str(tmp_path / 'run'))
+
+
+def test_misspelt_nested_key_names_key_and_file(tmp_path, toy_root):
+    cfg = write_tiny_config(
+        str(tmp_path), 'toy_dacs_daformer_mitb0.py', toy_root, iters=1,
+        extra='uda = dict(pseudo_treshold=0.9)\n')
+    with pytest.raises(ConfigError, match=r'pseudo_treshold.*tiny_toy_dacs'):
         _train(cfg, str(tmp_path / 'run'))

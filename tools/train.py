@@ -12,8 +12,9 @@ from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmseg.engine.config_loader import (add_cfg_options_argument,  # noqa: E402
-                                        load_config)
+from mmseg.engine.config_loader import (ConfigError,  # noqa: E402
+                                        add_cfg_options_argument,
+                                        describe_build_error, load_config)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -94,8 +95,12 @@ def main(argv: Optional[List[str]] = None):
     work_dir = resolve_work_dir(cfg, args)
     cfg.work_dir = work_dir
     start = time.time()
-    runner = build_runner(cfg, work_dir, validate=not args.no_validate)
-    runner.train()
+    try:
+        runner = build_runner(cfg, work_dir, validate=not args.no_validate)
+        runner.train()
+    except (KeyError, TypeError) as err:  # unknown type / misspelt key
+        raise ConfigError(
+            f'{describe_build_error(err)} (config {args.config})') from err
     runner.logger.info(f'training took {time.time() - start:.1f} s; '
                        f'outputs in {work_dir}')
     return runner

@@ -84,8 +84,8 @@ def add_cfg_options_argument(parser) -> None:
         'data.samples_per_gpu=1')
 
 
-def describe_build_error(err: Exception, what: str, filename: str) -> str:
-    """A message that names the config file and the config key of a failure."""
-    text = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
-    return f'cannot build {what} from config {filename}: {text}'
+def describe_build_error(err: Exception) -> str:
+    """The first line of a registry build error (it names the type/key)."""
+    text = str(err).strip().strip('"').splitlines()
+    return text[0] if text else repr(err)
 

@@ -80,6 +80,7 @@ class MaskedImageConsistency(ExtraLoss):
                 params = self.strong_aug.draw_params(generator)
                 img = self.strong_aug(img.clone(), ctx.img_norm_cfg, params)
             img = self.mask_generator.mask_image(img, generator)
+        ctx.extras.setdefault('debug', {})['masked_img'] = img
         losses = ctx.student.forward_train(img,
                                            ctx.source['img_metas'],
                                            label,
