@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mmseg.datasets import toy_data
+from mmseg.datasets.toy import splits, writer
 from mmseg.datasets.toy_data import (CLASS_NAMES, IGNORE_INDEX, MARKER_FILE, class_stats,
                                      ensure_toy_dataset, make_toy_dataset, paint_scene,
                                      render_day, render_night, train_ids_to_label_ids)
@@ -145,11 +146,11 @@ def test_every_class_and_ignore_appear_in_the_default_source_train(tmp_path):
 def test_coverage_forcing_adds_the_missing_classes_in_the_last_images():
     present = np.ones(20, bool)
     present[[3, 16, 19]] = False
-    assert toy_data._coverage_force(present, 0, 10) == []
-    assert toy_data._coverage_force(present, 8, 10) == [3, 16]
-    assert toy_data._coverage_force(present, 9, 10) == [3, 16, 19]
+    assert splits._coverage_force(present, 0, 10) == []
+    assert splits._coverage_force(present, 8, 10) == [3, 16]
+    assert splits._coverage_force(present, 9, 10) == [3, 16, 19]
     for seed in range(3):
-        scene = toy_data._paint_forced(seed, 'source_train', 0, [3, 16, 17, IGNORE_INDEX])
+        scene = splits._paint_forced(seed, 'source_train', 0, [3, 16, 17, IGNORE_INDEX])
         assert {3, 16, 17, IGNORE_INDEX} <= set(np.unique(scene.label).tolist())
 
 
@@ -180,13 +181,13 @@ def test_night_rendering_is_darker_less_contrasted_and_less_colourful():
 
 def test_ensure_generates_once_and_again_when_the_folder_is_missing(tmp_path, monkeypatch):
     calls = []
-    real = toy_data.make_toy_dataset
+    real = writer.make_toy_dataset
 
     def counting(*args, **kwargs):
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(toy_data, 'make_toy_dataset', counting)
+    monkeypatch.setattr(writer, 'make_toy_dataset', counting)
     root = str(tmp_path / 'toy')
     tiny = {**NO_IMAGES, 'num_source_train': 1}
     first = ensure_toy_dataset(root, seed=0, **tiny)
