@@ -35,21 +35,10 @@ TOY_SWEEP = dict(
     evaluation=dict(interval=400, metric='mIoU'),
     log_config=dict(interval=50, img_interval=0),
     uda=dict(alpha=0.99))
+# the HRDA model base is sized for 256 crops; sweeps use 128 crops
+TOY_HRDA_BASE = '_base_/models/hrda_daformer_sepaspp_mitb0.py'
 TOY_HRDA_MODEL = dict(
-    type='HRDAEncoderDecoder',
-    decode_head=dict(
-        type='HRDAHead',
-        single_scale_head='DAFormerHead',
-        attention_classwise=True,
-        hr_loss_weight=0.1),
-    scales=[1, 0.5],
-    hr_crop_size=[64, 64],
-    feature_scale=0.5,
-    crop_coord_divisible=8,
-    hr_slide_inference=True,
-    test_cfg=dict(
-        mode='slide', batched_slide=True, stride=[64, 64],
-        crop_size=[128, 128]))
+    hr_crop_size=[64, 64], test_cfg=dict(stride=[64, 64], crop_size=[128, 128]))
 TOY_PROMPT = dict(
     type='PromptDataset',
     data_root='data/toy/prompt',
@@ -71,7 +60,10 @@ def merge(base: Dict, override: Dict) -> Dict:
 
 
 def toy_cfg(method: str, seed: int, overrides: Dict) -> Dict:
-    cfg = merge(dict(_base_=list(TOY_BASE), **TOY_SWEEP), overrides)
+    base = list(TOY_BASE)
+    if 'model' in overrides:  # HRDA methods
+        base[1] = TOY_HRDA_BASE
+    cfg = merge(dict(_base_=base, **TOY_SWEEP), overrides)
     cfg.update(seed=seed, name=f'toy128_{method}_mitb0_s{seed}')
     return cfg
 
