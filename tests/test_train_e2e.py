@@ -87,10 +87,10 @@ def test_format_only_writes_one_png_per_test_image(tmp_path, toy_root):
 
 def test_missing_data_folder_is_named(tmp_path, toy_root):
     cfg = write_tiny_config(
-        str(tmp_path), 'toy_srconly_daformer_mitb0.py', toy_root, iters=1,
-        extra="data = dict(val=dict(data_root='/nonexistent/dz'))\n")
-    with pytest.raises(Exception, match='/nonexistent/dz'):
-        _train(cfg, str(tmp_path / 'run'))
+        str(tmp_path), 'toy_srconly_daformer_mitb0.py', toy_root, iters=1)
+    with pytest.raises(FileNotFoundError, match='/nonexistent/dz'):
+        _train(cfg, str(tmp_path / 'run'), '--cfg-options',
+               'data.val.data_root=/nonexistent/dz')
 
 
 def test_unknown_type_names_key_and_file(tmp_path, toy_root):
@@ -102,8 +102,8 @@ def test_unknown_type_names_key_and_file(tmp_path, toy_root):
 
 
 def test_misspelt_nested_key_names_key_and_file(tmp_path, toy_root):
-    cfg = write_tiny_config(
-        str(tmp_path), 'toy_dacs_daformer_mitb0.py', toy_root, iters=1,
-        extra='uda = dict(pseudo_treshold=0.9)\n')
+    cfg = write_tiny_config(str(tmp_path), 'toy_dacs_daformer_mitb0.py',
+                            toy_root, iters=1)
     with pytest.raises(ConfigError, match=r'pseudo_treshold.*tiny_toy_dacs'):
-        _train(cfg, str(tmp_path / 'run'))
+        _train(cfg, str(tmp_path / 'run'), '--cfg-options',
+               'uda.pseudo_treshold=0.9')
