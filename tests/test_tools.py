@@ -75,3 +75,21 @@ def test_run_experiments_dry_run_writes_loadable_configs(tmp_path,
     cfg = load_config(paths[-1])
     assert cfg.uda.mask_mode == 'separate' and cfg.seed == 2
     assert cfg.work_dir.startswith('work_dirs/local-exp1/')
+
+
+def test_collect_results_groups_seeds_from_logs(tmp_path):
+    from tools.collect_results import main as collect_main
+    for seed, miou in ((0, 7.0), (1, 9.0)):
+        run = tmp_path / f'261121_1200_toy_dacs_s{seed}_abcde' / '20261121'
+        run.mkdir(parents=True)
+        (run / '20261121.log').write_text(
+            'Iter(val) [1/1]  aAcc: 50.0  mIoU: 1.0\n'
+            f'Iter(val) [12/12]  aAcc: 60.0  mIoU: {miou}  '
+            'IoU.road: 70.0  IoU.traffic light: nan\n')
+    (tmp_path / 'not_a_run').mkdir()
+    lines = collect_main([str(tmp_path), '--classes', 'road'])
+    assert len(lines) == 2
+    method, n, mean, std, seeds, road = lines[1].split(' | ')
+    assert (method, n, mean, seeds, road) == ('toy_dacs', '2', '8.00',
+                                              '7.00 9.00', '70.00')
+    assert std == '1.41'

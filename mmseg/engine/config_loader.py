@@ -16,10 +16,9 @@ KNOWN_TOP_LEVEL_KEYS = frozenset({
     'gpu_model', 'n_gpus', 'gpu_ids', 'launcher', 'toy_data', 'git_rev',
     'trust_checkpoint', 'debug_images', 'name_dataset', 'name_architecture',
     'name_encoder', 'name_decoder', 'name_uda', 'name_opt', 'custom_hooks',
-    'default_scope', 'env_cfg', 'amp', 'subset', 'crop_size', 'norm_cfg',
+    'default_scope', 'env_cfg', 'amp', 'crop_size', 'norm_cfg',
     'img_norm_cfg', 'train_pipeline', 'test_pipeline', 'source_pipeline',
-    'target_pipeline', 'prompt_pipeline', 'dataset_type', 'data_root',
-    'seco', 'init_kwargs'
+    'target_pipeline', 'prompt_pipeline', 'dataset_type', 'data_root'
 })
 
 
