@@ -7,7 +7,8 @@ trains them one after another.
 
 IDs:
   1   toy: source-only vs DACS vs HRDA vs MIC(HRDA), seeds 0-2
-  2   toy: EGLP ablation (HRDA, +NFNet/FIS, +PMS/AMS, +DMS, +RCM, full)
+  2   toy: EGLP ablation (HRDA, +NFNet/FIS with PIG's LPIPS DNIS or the
+      prototype DNIS, +PMS/AMS, +DMS, +RCM, full)
   3   toy: DSRNSS and EBDA (compare with the HRDA/DACS runs of id 1)
   8   DAFormer CS->ACDC(night) / CS->Dark Zurich (512 crops)
   40  HRDA GTA->Cityscapes (HR)
@@ -35,6 +36,13 @@ TOY_SWEEP = dict(
     evaluation=dict(interval=400, metric='mIoU'),
     log_config=dict(interval=50, img_interval=0),
     uda=dict(alpha=0.99))
+# Toy stand-in for ImageNet weights (configs/toy/toy_pretrain_mitb0.py): the
+# student (and EGLP's NFNet) start from a MiT-B0 backbone trained on a separate
+# generated day set; the file is created on first use.
+TOY_PRETRAINED = dict(
+    model=dict(pretrained='pretrained/toy_mit_b0.pth'),
+    toy_pretrained=dict(path='pretrained/toy_mit_b0.pth',
+                        config='configs/toy/toy_pretrain_mitb0.py'))
 # the HRDA model base is sized for 256 crops; sweeps use 128 crops
 TOY_HRDA_BASE = '_base_/models/hrda_daformer_sepaspp_mitb0.py'
 TOY_HRDA_MODEL = dict(
@@ -63,7 +71,8 @@ def toy_cfg(method: str, seed: int, overrides: Dict) -> Dict:
     base = list(TOY_BASE)
     if 'model' in overrides:  # HRDA methods
         base[1] = TOY_HRDA_BASE
-    cfg = merge(dict(_base_=base, **TOY_SWEEP), overrides)
+    cfg = merge(merge(dict(_base_=base, **TOY_SWEEP), TOY_PRETRAINED),
+                overrides)
     cfg.update(seed=seed, name=f'toy128_{method}_mitb0_s{seed}')
     return cfg
 
@@ -81,15 +90,31 @@ def toy_method_overrides() -> Dict[str, Dict]:
     }
 
 
-def eglp_overrides(fusion: bool, pms: bool, dms: bool, rcm: bool) -> Dict:
-    """EGLP on toy HRDA; each module switched on or off."""
+# Prototype DNIS (our EGLP design): class mean features of the source and
+# target crops compared on the frozen (toy-)ImageNet encoder.
+TOY_PROTOTYPE_DNIS = dict(
+    metric='prototype',
+    prototype=dict(
+        type='ClassPrototypeDistance',
+        encoder=dict(type='mit_b0', pretrained='pretrained/toy_mit_b0.pth')))
+
+
+def eglp_overrides(fusion: bool, pms: bool, dms: bool, rcm: bool,
+                   dnis: str = 'prototype') -> Dict:
+    """EGLP on toy HRDA; each module switched on or off.
+
+    ``dnis``: ``'lpips'`` is PIG's class-masked-image LPIPS (random AlexNet
+    weights here), ``'prototype'`` the class-prototype distance.
+    """
     if not fusion:
         return dict(model=TOY_HRDA_MODEL)
+    similarity = (dict(TOY_PROTOTYPE_DNIS) if dnis == 'prototype' else
+                  dict(metric='lpips', lpips=TOY_LPIPS))
+    similarity['ema'] = 0.99 if dms else None
     dms_cfg = dict(
         type='DMS',
         mode='soft' if dms else 'hard_pig',
-        similarity=dict(metric='lpips', lpips=TOY_LPIPS,
-                        ema=0.99 if dms else None),
+        similarity=similarity,
         k=4)
     if dms:
         dms_cfg.update(ramp_iters=100, split_ratio_range=(0.3, 0.7),
@@ -105,6 +130,8 @@ def eglp_overrides(fusion: bool, pms: bool, dms: bool, rcm: bool) -> Dict:
 
 EGLP_ABLATION = [
     ('hrda', dict(fusion=False, pms=False, dms=False, rcm=False)),
+    ('nfnet-fis-lpips',
+     dict(fusion=True, pms=False, dms=False, rcm=False, dnis='lpips')),
     ('nfnet-fis', dict(fusion=True, pms=False, dms=False, rcm=False)),
     ('pms-ams', dict(fusion=True, pms=True, dms=False, rcm=False)),
     ('dms', dict(fusion=True, pms=True, dms=True, rcm=False)),

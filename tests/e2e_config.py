@@ -6,6 +6,8 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 TEMPLATE = '''
 _base_ = [{base!r}]
+toy_pretrained = None  # random weights in tests
+model = dict(pretrained=None)
 toy_data = dict(root={root!r}, seed=0, num_source_train=4, num_source_val=1,
                 num_target_train=4, num_target_val=2, num_target_test=2,
                 num_prompts=2)
@@ -45,7 +47,7 @@ log_config = dict(interval=1, img_interval={img_interval})
 '''
 
 HRDA_EXTRA = '''
-model = dict(hr_crop_size=[32, 32],
+model = dict(pretrained=None, hr_crop_size=[32, 32],
              test_cfg=dict(stride=[32, 32], crop_size=[64, 64]))
 '''
 

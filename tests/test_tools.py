@@ -53,10 +53,15 @@ def test_experiments_generate_configs_as_data():
     from experiments import generate_experiment_cfgs
     cfgs = generate_experiment_cfgs(2)
     names = [c['name'] for c in cfgs]
-    assert len(cfgs) == 18 and len(set(names)) == 18
+    assert len(cfgs) == 21 and len(set(names)) == 21
     full = [c for c in cfgs if c['name'] == 'toy128_eglp-full_mitb0_s1'][0]
     assert full['seed'] == 1 and full['uda']['type'] == 'EGLP'
     assert full['uda']['dms']['mode'] == 'soft'
+    assert full['uda']['dms']['similarity']['metric'] == 'prototype'
+    assert full['model']['pretrained'] == full['toy_pretrained']['path']
+    pig = [c for c in cfgs if c['name'] == 'toy128_nfnet-fis-lpips_mitb0_s0'][0]
+    assert pig['uda']['dms']['similarity']['metric'] == 'lpips'
+    assert pig['uda']['dms']['similarity']['ema'] is None
     base = [c for c in cfgs if c['name'] == 'toy128_hrda_mitb0_s0'][0]
     assert 'type' not in base.get('uda', {})
     with pytest.raises(ValueError, match='unknown experiment id'):

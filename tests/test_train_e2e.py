@@ -107,3 +107,15 @@ def test_misspelt_nested_key_names_key_and_file(tmp_path, toy_root):
     with pytest.raises(ConfigError, match=r'pseudo_treshold.*tiny_toy_dacs'):
         _train(cfg, str(tmp_path / 'run'), '--cfg-options',
                'uda.pseudo_treshold=0.9')
+
+
+def test_toy_eglp_config_trains_with_prototype_dnis(tmp_path, toy_root):
+    cfg = write_tiny_config(
+        str(tmp_path), 'toy_eglp_hrda_daformer_mitb0.py', toy_root, iters=2,
+        extra='uda = dict(dms=dict(similarity=dict(prototype=dict('
+              'encoder=dict(pretrained=None)))))\n')
+    _train(cfg, str(tmp_path / 'run'), '--no-validate')
+    state = _student_and_teacher(str(tmp_path / 'run' / 'iter_2.pth'))
+    assert state['dms.similarity.seen'].any()
+    assert any(k.startswith('dms.similarity.prototype.encoder.') for k in state)
+    assert any(k.startswith('nfnet.') for k in state)

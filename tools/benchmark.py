@@ -36,6 +36,8 @@ def build_model(cfg: Config, device: str, uda: bool) -> torch.nn.Module:
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
     register_all_modules()
+    # random weights: the step's time and memory do not depend on them
+    cfg.model.pretrained = None
     model = MODELS.build(model_cfg_from(cfg) if uda else cfg.model)
     model.init_weights()
     return model.to(device).train()

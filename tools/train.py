@@ -77,11 +77,15 @@ def resolve_work_dir(cfg, args: argparse.Namespace) -> str:
 
 
 def prepare_toy_data(cfg) -> None:
-    """Generate the embedded toy data set when a config asks for it."""
+    """Generate the embedded toy data set (and toy pretrained backbone) when a config asks."""
     toy = dict(cfg.get('toy_data') or {})
     if toy:
         from mmseg.datasets.toy_data import ensure_toy_dataset
         ensure_toy_dataset(toy.pop('root', 'data/toy'), **toy)
+    pretrained = dict(cfg.get('toy_pretrained') or {})
+    if pretrained:
+        from mmseg.engine.toy_pretrain import ensure_toy_pretrained
+        ensure_toy_pretrained(**pretrained)
 
 
 def main(argv: Optional[List[str]] = None):

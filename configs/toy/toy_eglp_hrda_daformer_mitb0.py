@@ -1,8 +1,9 @@
 # EGLP (full) on the toy data: HRDA + NFNet guided by the 4 labelled night
 # prompt images, soft dynamic mixing (DMS) with EMA class similarity, prompt
 # mixture + alternate masking, and the rare class memory (RCM).
-# The toy LPIPS uses random AlexNet/linear weights (no downloads); real runs
-# point `alexnet_weights`/`lin_weights` at the files (see configs/pig/).
+# The class similarity (DNIS) is the class-prototype distance on the frozen
+# toy-pretrained encoder: PIG's LPIPS needs AlexNet/LPIPS weight files, which
+# cannot be downloaded here (configs/pig/ use LPIPS with the real files).
 _base_ = ['toy_hrda_daformer_mitb0.py']
 data = dict(
     train=dict(
@@ -18,10 +19,12 @@ uda = dict(
         type='DMS',
         mode='soft',
         similarity=dict(
-            metric='lpips',
-            lpips=dict(
-                type='LPIPS', pretrained=False,
-                input_range='minus_one_one'),
+            metric='prototype',
+            prototype=dict(
+                type='ClassPrototypeDistance',
+                encoder=dict(
+                    type='mit_b0',
+                    pretrained='pretrained/toy_mit_b0.pth')),
             ema=0.99),
         k=4,
         ramp_iters=100,

@@ -6,5 +6,11 @@ _base_ = [
     '../_base_/uda/dacs.py',
     '../_base_/schedules/toy.py',
 ]
+# The backbone starts from MiT-B0 weights trained on a separate generated day
+# set (the toy stand-in for ImageNet weights), created on first use.
+model = dict(pretrained='pretrained/toy_mit_b0.pth')
+toy_pretrained = dict(
+    path='pretrained/toy_mit_b0.pth',
+    config='configs/toy/toy_pretrain_mitb0.py')
 uda = dict(alpha=0.99)
 name = 'toy_hrda_daformer_mitb0'

@@ -5,4 +5,10 @@ _base_ = [
     '../_base_/uda/dacs_srconly.py',
     '../_base_/schedules/toy.py',
 ]
+# The backbone starts from MiT-B0 weights trained on a separate generated day
+# set (the toy stand-in for ImageNet weights), created on first use.
+model = dict(pretrained='pretrained/toy_mit_b0.pth')
+toy_pretrained = dict(
+    path='pretrained/toy_mit_b0.pth',
+    config='configs/toy/toy_pretrain_mitb0.py')
 name = 'toy_srconly_daformer_mitb0'

@@ -8,14 +8,18 @@ to 0 (0 in normalised space, i.e. the mean colour), and
 
 with ``metric`` LPIPS (PIG) or ``(LPIPS + DISTS) / 2`` (EGLP proposal). All
 class images of the batch go through one metric call (or ``chunk_size``
-pairs at a time).
+pairs at a time). ``metric='prototype'`` instead compares the class's mean
+feature in the source crop (GT) and in the target crop (the teacher's
+pseudo-label) on a frozen encoder (:class:`ClassPrototypeDistance`), defined
+where the class is in both crops.
 
 ``ema=None`` (PIG) returns these per-iteration distances. With ``ema=0.99``
 the similarity ``S_c <- ema S_c + (1 - ema) s_c``, ``s_c = 1 - mean_n d[n, c]``
 over the samples whose own GT contains ``c``, is kept in a buffer (so it is
 checkpointed), updated only for the classes present this iteration (the first
 observation initialises it), and ``1 - S_c`` is returned for every sample
-(classes never seen: 0).
+(classes never seen: 0). With ``prototype`` the observations are the
+(sample, class) pairs where the distance is defined.
 
 :func:`rank_least_similar` turns distances into ranks (1 = least similar).
 """
@@ -27,7 +31,7 @@ from torch import nn
 
 from mmseg.registry import MODELS
 
-METRICS = ('lpips', 'lpips+dists')
+METRICS = ('lpips', 'lpips+dists', 'prototype')
 
 
 def rank_least_similar(distances: torch.Tensor,
@@ -70,6 +74,7 @@ class ClassSimilarity(nn.Module):
                  metric: str = 'lpips',
                  lpips: Union[dict, nn.Module, None] = None,
                  dists: Union[dict, nn.Module, None] = None,
+                 prototype: Union[dict, nn.Module, None] = None,
                  ema: Optional[float] = None,
                  num_classes: int = 19,
                  chunk_size: Optional[int] = None) -> None:
@@ -81,9 +86,14 @@ class ClassSimilarity(nn.Module):
             raise ValueError(f'class_similarity.py: ema must be in [0, 1), '
                              f'got {ema}')
         self.metric = metric
-        self.lpips = _build(lpips or dict(type='LPIPS'), 'lpips')
-        self.dists = _build(dists,
-                            'dists') if metric == 'lpips+dists' else None
+        if metric == 'prototype':
+            self.prototype = _build(prototype, 'prototype')
+            self.lpips = self.dists = None
+        else:
+            self.prototype = None
+            self.lpips = _build(lpips or dict(type='LPIPS'), 'lpips')
+            self.dists = _build(dists,
+                                'dists') if metric == 'lpips+dists' else None
         self.ema = ema
         self.num_classes = num_classes
         self.chunk_size = chunk_size
@@ -101,12 +111,16 @@ class ClassSimilarity(nn.Module):
         classes = torch.arange(self.num_classes, device=gt.device)
         return (gt[:, :, None] == classes).any(1)
 
-    def candidates(self, src_gt: torch.Tensor) -> torch.Tensor:
-        """Bool ``[B, C]`` of rankable classes: present (PIG) or seen (EMA)."""
+    def candidates(self, src_gt: torch.Tensor,
+                   distances: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Bool ``[B, C]`` of rankable classes: present (PIG), seen (EMA),
+        or, for per-iteration prototype distances, those defined (> 0)."""
         b = src_gt.shape[0]
-        if self.ema is None:
-            return self.batch_present(src_gt).expand(b, -1)
-        return self.seen.expand(b, -1)
+        if self.ema is not None:
+            return self.seen.expand(b, -1)
+        if self.prototype is not None and distances is not None:
+            return distances > 0
+        return self.batch_present(src_gt).expand(b, -1)
 
     def _pair_distances(self, x: torch.Tensor, y: torch.Tensor,
                         img_norm_cfg: Optional[dict]) -> torch.Tensor:
@@ -167,12 +181,25 @@ class ClassSimilarity(nn.Module):
                 src_img: torch.Tensor,
                 src_gt: torch.Tensor,
                 tgt_img: torch.Tensor,
-                img_norm_cfg: Optional[dict] = None) -> torch.Tensor:
-        """Distances ``[B, C]``: per-iteration (``ema=None``) or EMA-based."""
-        dist = self.distances(src_img, src_gt, tgt_img, img_norm_cfg)
+                img_norm_cfg: Optional[dict] = None,
+                tgt_label: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Distances ``[B, C]``: per-iteration (``ema=None``) or EMA-based.
+
+        ``tgt_label`` (the teacher's target pseudo-label) is needed by the
+        ``prototype`` metric only.
+        """
+        if self.prototype is not None:
+            if tgt_label is None:
+                raise ValueError('class_similarity.py: metric "prototype" '
+                                 'needs the target pseudo-label')
+            dist, observed = self.prototype(src_img, src_gt, tgt_img,
+                                            tgt_label, img_norm_cfg)
+        else:
+            dist = self.distances(src_img, src_gt, tgt_img, img_norm_cfg)
+            observed = self.sample_present(src_gt)
         if self.ema is None:
             return dist
-        return self._ema_distances(dist, self.sample_present(src_gt))
+        return self._ema_distances(dist, observed)
 
     def ranks(self,
               distances: torch.Tensor,

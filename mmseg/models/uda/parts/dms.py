@@ -121,7 +121,8 @@ class DynamicMixing(FISRefiner):
         size = pseudo.label.shape[-2:]
         p_nf = nfnet_logits(ctx, size).softmax(1)
         p_uda = pseudo.logits.detach().softmax(1)
-        p_fused = self.soft_fuse(p_uda, p_nf, self.class_ranks(ctx),
+        p_fused = self.soft_fuse(p_uda, p_nf,
+                                 self.class_ranks(ctx, pseudo.label),
                                  ctx.iteration)
         max_prob, label = p_fused.max(1)
         weight = restrict_to_valid_region(self.labeler.weight(max_prob),

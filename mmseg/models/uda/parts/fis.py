@@ -100,12 +100,16 @@ class FISRefiner(PseudoLabelRefiner):
         self.exempt = tuple(exempt)
         self.absent_fill = absent_fill
 
-    def class_ranks(self, ctx: UDAStepContext) -> torch.Tensor:
-        """Least-similar-first ranks ``[B, C]`` of this step's batch."""
+    def class_ranks(self, ctx: UDAStepContext,
+                    tgt_label: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Least-similar-first ranks ``[B, C]`` of this step's batch
+        (``tgt_label``: the teacher's pseudo-label, for prototype DNIS)."""
         src, gt = ctx.source['img'], ctx.source['gt_semantic_seg']
         norm_cfg = sample_norm_cfg(ctx.source)
-        dist = self.similarity(src, gt, ctx.target['img'], norm_cfg)
-        ranks = self.similarity.ranks(dist, self.similarity.candidates(gt),
+        dist = self.similarity(src, gt, ctx.target['img'], norm_cfg,
+                               tgt_label=tgt_label)
+        ranks = self.similarity.ranks(dist,
+                                      self.similarity.candidates(gt, dist),
                                       self.absent_fill)
         ctx.extras['fis_ranks'] = ranks
         return ranks
@@ -113,7 +117,8 @@ class FISRefiner(PseudoLabelRefiner):
     def refine(self, ctx: UDAStepContext,
                pseudo: PseudoLabels) -> PseudoLabels:
         nf_label = nfnet_logits(ctx, pseudo.label.shape[-2:]).argmax(1)
-        fused = fis_fuse(pseudo.label, nf_label, self.class_ranks(ctx), self.k,
+        fused = fis_fuse(pseudo.label, nf_label,
+                         self.class_ranks(ctx, pseudo.label), self.k,
                          self.exempt)
         return PseudoLabels(label=fused,
                             weight=pseudo.weight,

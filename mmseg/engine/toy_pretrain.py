@@ -1,0 +1,80 @@
+"""The toy stand-in for ImageNet weights: train a segmentor once, keep its backbone.
+
+The real methods start from ImageNet-pretrained encoders (``mit_b5.pth``), which users supply.
+For the generated toy data, ``configs/toy/toy_pretrain_mitb0.py`` trains MiT-B0 supervised on a
+separate generated day set; :func:`ensure_toy_pretrained` runs that training once (in a child
+process, so the caller's runner state is untouched), and writes the backbone alone, in the
+SegFormer key layout that ``pretrained=`` loads, atomically to ``path``. Concurrent callers wait
+on a lock file instead of training twice.
+
+Run as ``python -m mmseg.engine.toy_pretrain CONFIG OUT [WORK_DIR]`` to train and export.
+"""
+import fcntl
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import Dict, Optional
+
+import torch
+
+from mmseg.utils.checkpoint_io import atomic_torch_save
+
+BACKBONE_PREFIX = 'backbone.'
+
+
+def backbone_state(model: torch.nn.Module) -> Dict[str, torch.Tensor]:
+    """The ``backbone.*`` tensors of a segmentor, prefix removed, detached copies."""
+    return {
+        k[len(BACKBONE_PREFIX):]: v.detach().cpu().clone()
+        for k, v in model.state_dict().items() if k.startswith(BACKBONE_PREFIX)
+    }
+
+
+def train_and_export(config: str, out: str, work_dir: Optional[str] = None) -> str:
+    """Train ``config`` (generating its toy data) and write its backbone to ``out``."""
+    from mmseg.engine.build import build_runner
+    from mmseg.engine.config_loader import load_config
+    from mmseg.datasets.toy_data import ensure_toy_dataset
+    from mmseg.utils import register_all_modules
+    cfg = load_config(config)
+    register_all_modules()
+    toy = dict(cfg.get('toy_data') or {})
+    if toy:
+        ensure_toy_dataset(toy.pop('root', 'data/toy'), **toy)
+    work_dir = work_dir or osp.join(
+        'work_dirs', osp.splitext(osp.basename(config))[0])
+    cfg.work_dir = work_dir
+    runner = build_runner(cfg, work_dir, validate=True)
+    runner.train()
+    state = backbone_state(runner.model)
+    if not state:
+        raise ValueError(f'{config}: the trained model has no backbone.* weights')
+    atomic_torch_save(dict(state_dict=state, meta=dict(config=config)), out)
+    runner.logger.info(f'wrote {len(state)} backbone tensors to {out}')
+    return out
+
+
+def ensure_toy_pretrained(path: str, config: str, work_dir: Optional[str] = None) -> str:
+    """Return ``path``, first creating it with ``config``'s training if it does not exist."""
+    if osp.isfile(path):
+        return path
+    if not osp.isfile(config):
+        raise FileNotFoundError(
+            f'toy_pretrained: config {config} not found (needed to create {path})')
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(f'{path}.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be creating it
+        if not osp.isfile(path):
+            command = [sys.executable, '-m', 'mmseg.engine.toy_pretrain', config, path]
+            if work_dir:
+                command.append(work_dir)
+            print(f'toy_pretrained: {path} missing; training {config} once '
+                  '(a few minutes on CPU)', flush=True)
+            subprocess.run(command, check=True)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return path
+
+
+if __name__ == '__main__':
+    train_and_export(*sys.argv[1:4])

@@ -1,0 +1,87 @@
+"""The toy stand-in for ImageNet weights: trained once, backbone only, loads via pretrained=."""
+import os.path as osp
+import subprocess
+
+import pytest
+import torch
+
+from mmseg.engine import toy_pretrain
+from mmseg.engine.toy_pretrain import backbone_state, ensure_toy_pretrained
+from mmseg.utils.checkpoint_io import load_checkpoint_file
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+TINY = '''
+_base_ = [{base!r}]
+toy_data = dict(root={root!r}, seed=1000, num_source_train=2, num_source_val=1,
+                num_target_train=0, num_target_val=0, num_target_test=0,
+                num_prompts=0)
+data = dict(
+    samples_per_gpu=2,
+    train=dict(data_root={root!r} + '/cityscapes'),
+    val=dict(data_root={root!r} + '/cityscapes'),
+    test=dict(data_root={root!r} + '/cityscapes'))
+crop_size = (64, 64)
+runner = dict(max_iters=2)
+checkpoint_config = dict(interval=2)
+evaluation = dict(interval=2)
+log_config = dict(interval=1)
+'''
+
+
+def _build(pretrained=None):
+    from mmengine.config import Config
+
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/models/daformer_sepaspp_mitb0.py'))
+    cfg.model.pretrained = pretrained
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def test_backbone_state_keeps_only_backbone_keys_without_prefix():
+    model = _build()
+    state = backbone_state(model)
+    assert set(state) == set(model.backbone.state_dict())
+    assert all(not k.startswith(('backbone.', 'decode_head.')) for k in state)
+
+
+def test_toy_pretrained_is_created_once_and_loads_as_pretrained(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / 'pretrain.py'
+    config.write_text(TINY.format(
+        base=osp.join(REPO, 'configs/toy/toy_pretrain_mitb0.py'), root=str(tmp_path / 'data')))
+    out = str(tmp_path / 'pretrained' / 'toy.pth')
+    monkeypatch.setenv('PYTHONPATH', REPO)
+    assert ensure_toy_pretrained(out, str(config), str(tmp_path / 'wd')) == out
+    saved = load_checkpoint_file(out)['state_dict']
+    model = _build(pretrained=out)
+    for key, value in model.backbone.state_dict().items():
+        assert torch.equal(value, saved[key]), key
+    assert not torch.equal(_build().backbone.state_dict()['patch_embed1.proj.weight'],
+                           saved['patch_embed1.proj.weight'])
+
+    def no_training(*args, **kwargs):
+        raise AssertionError('trained again although the file exists')
+    monkeypatch.setattr(toy_pretrain.subprocess, 'run', no_training)
+    assert ensure_toy_pretrained(out, str(config)) == out
+
+
+def test_missing_pretrain_config_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nowhere.py'):
+        ensure_toy_pretrained(str(tmp_path / 'x.pth'), str(tmp_path / 'nowhere.py'))
+
+
+def test_failed_pretraining_leaves_no_file(tmp_path, monkeypatch):
+    config = tmp_path / 'c.py'
+    config.write_text('x = 1\n')
+
+    def failing(command, check):
+        raise subprocess.CalledProcessError(1, command)
+    monkeypatch.setattr(toy_pretrain.subprocess, 'run', failing)
+    with pytest.raises(subprocess.CalledProcessError):
+        ensure_toy_pretrained(str(tmp_path / 'p.pth'), str(config))
+    assert not (tmp_path / 'p.pth').exists()
