@@ -90,13 +90,15 @@ def toy_method_overrides() -> Dict[str, Dict]:
     }
 
 
-# Prototype DNIS (our EGLP design): class mean features of the source and
-# target crops compared on the frozen (toy-)ImageNet encoder.
+# Prototype DNIS (our EGLP design): class mean features of the source crop
+# (GT) and the target crop (the NFNet teacher's labels) compared on the frozen
+# (toy-)ImageNet encoder.
 TOY_PROTOTYPE_DNIS = dict(
     metric='prototype',
     prototype=dict(
         type='ClassPrototypeDistance',
-        encoder=dict(type='mit_b0', pretrained='pretrained/toy_mit_b0.pth')))
+        encoder=dict(type='mit_b0', pretrained='pretrained/toy_mit_b0.pth'),
+        stage=2))  # 1/16 resolution: 8x8 cells on a 128x128 crop
 
 
 def eglp_overrides(fusion: bool, pms: bool, dms: bool, rcm: bool,

@@ -92,15 +92,17 @@ def test_prototype_encoder_from_config_is_frozen_and_stays_in_eval_mode():
     assert valid[0, 0] and dist[0, 0].abs() < 1e-5
 
 
-def test_fis_with_prototype_dnis_routes_the_changed_class_to_nfnet():
+def _fis_case(dnis_target):
+    """Class 2 looks different at night. The NFNet teacher labels it right
+    (its pixels are all class 2); the UDA teacher calls them class 1."""
     from mmseg.models.uda.parts.context import PseudoLabels, UDAStepContext
     from mmseg.models.uda.parts.fis import FISRefiner
     colours = {c: [float(c == k) for k in range(3)] for c in range(3)}
-    src, src_gt = _paint(colours, [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 2, 2], [2, 2, 2, 2]])
-    # at "night" class 2 changes colour; classes 0 and 1 keep theirs
-    tgt, tgt_label = _paint({0: (1, 0, 0), 1: (0, 1, 0), 2: (1, 1, 0)},
-                            [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 2, 2], [2, 2, 2, 2]])
-    nf_label = torch.full((1, 4, 4), 2)
+    layout = [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 2, 2], [2, 2, 2, 2]]
+    src, src_gt = _paint(colours, layout)
+    tgt, nf_label = _paint({0: (1, 0, 0), 1: (0, 1, 0), 2: (1, 1, 0)}, layout)
+    uda_label = nf_label.clone()
+    uda_label[nf_label == 2] = 1
     nf_logits = torch.nn.functional.one_hot(nf_label, 3).permute(0, 3, 1, 2).float()
     ctx = UDAStepContext(iteration=0, student=nn.Identity(),
                          source=dict(img=src, gt_semantic_seg=src_gt[:, None]),
@@ -108,7 +110,26 @@ def test_fis_with_prototype_dnis_routes_the_changed_class_to_nfnet():
     refiner = FISRefiner(similarity=ClassSimilarity(
         metric='prototype', num_classes=3,
         prototype=ClassPrototypeDistance(encoder=PixelFeatures(), num_classes=3)),
-        k=1, exempt=())
-    out = refiner.refine(ctx, PseudoLabels(label=tgt_label, weight=torch.ones(1, 4, 4)))
-    assert ctx.extras['fis_ranks'][0, 2] == 1
-    assert torch.equal(out.label, torch.full((1, 4, 4), 2))
+        k=1, exempt=(), dnis_target=dnis_target)
+    out = refiner.refine(ctx, PseudoLabels(label=uda_label, weight=torch.ones(1, 4, 4)))
+    return ctx.extras['fis_ranks'][0], out.label, nf_label, uda_label
+
+
+def test_fis_prototype_dnis_on_nfnet_labels_routes_the_changed_class_to_nfnet():
+    ranks, fused, nf_label, _ = _fis_case('nfnet')
+    assert ranks[2] == 1
+    assert torch.equal(fused, nf_label)
+
+
+def test_fis_prototype_dnis_on_uda_labels_sees_what_the_uda_teacher_sees():
+    # the UDA teacher's class 1 mixes green and yellow pixels: class 1 is least similar
+    ranks, fused, nf_label, uda_label = _fis_case('uda')
+    assert ranks[1] == 1
+    assert torch.equal(fused, torch.where(nf_label == 1, nf_label, uda_label))
+
+
+def test_fis_rejects_unknown_dnis_target():
+    from mmseg.models.uda.parts.fis import FISRefiner
+    with pytest.raises(ValueError, match='dnis_target'):
+        FISRefiner(similarity=ClassSimilarity(metric='prototype', prototype=ClassPrototypeDistance(
+            encoder=PixelFeatures())), dnis_target='student')

@@ -3,7 +3,8 @@
 PIG's DNIS compares a class-masked source image with the *whole* target image, so its distance
 mostly follows how much of the source crop the class covers. This metric compares the class
 itself: for sample ``n`` and class ``c``, the mean encoder feature of the source pixels labelled
-``c`` (GT) and of the target pixels labelled ``c`` (teacher pseudo-label),
+``c`` (GT) and of the target pixels labelled ``c`` (a teacher's labels: in EGLP the
+night-focused teacher's, see ``FISRefiner.dnis_target``),
 
     d[n, c] = 1 - cos(proto_s[n, c], proto_t[n, c]),
 

@@ -9,7 +9,7 @@ to 0 (0 in normalised space, i.e. the mean colour), and
 with ``metric`` LPIPS (PIG) or ``(LPIPS + DISTS) / 2`` (EGLP proposal). All
 class images of the batch go through one metric call (or ``chunk_size``
 pairs at a time). ``metric='prototype'`` instead compares the class's mean
-feature in the source crop (GT) and in the target crop (the teacher's
+feature in the source crop (GT) and in the target crop (a teacher's
 pseudo-label) on a frozen encoder (:class:`ClassPrototypeDistance`), defined
 where the class is in both crops.
 
@@ -185,7 +185,7 @@ class ClassSimilarity(nn.Module):
                 tgt_label: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Distances ``[B, C]``: per-iteration (``ema=None``) or EMA-based.
 
-        ``tgt_label`` (the teacher's target pseudo-label) is needed by the
+        ``tgt_label`` (a teacher's target labels) is needed by the
         ``prototype`` metric only.
         """
         if self.prototype is not None:

@@ -70,6 +70,7 @@ class DynamicMixing(FISRefiner):
                  k: int = 4,
                  exempt: Sequence[int] = PIG_EXEMPT,
                  absent_fill: bool = False,
+                 dnis_target: str = 'nfnet',
                  ramp_iters: int = 4000,
                  threshold: Optional[float] = 0.968,
                  weight_mode: str = 'batch',
@@ -77,7 +78,7 @@ class DynamicMixing(FISRefiner):
                  mask_prob: Optional[float] = None,
                  prompt_loss_decay: bool = False,
                  prompt_loss_final: float = 0.5) -> None:
-        super().__init__(similarity, k, exempt, absent_fill)
+        super().__init__(similarity, k, exempt, absent_fill, dnis_target)
         if mode not in MODES:
             raise ValueError(f'dms.py: mode must be one of {MODES}, '
                              f'got {mode!r}')
@@ -121,9 +122,9 @@ class DynamicMixing(FISRefiner):
         size = pseudo.label.shape[-2:]
         p_nf = nfnet_logits(ctx, size).softmax(1)
         p_uda = pseudo.logits.detach().softmax(1)
-        p_fused = self.soft_fuse(p_uda, p_nf,
-                                 self.class_ranks(ctx, pseudo.label),
-                                 ctx.iteration)
+        ranks = self.class_ranks(
+            ctx, self.dnis_label(pseudo.label, p_nf.argmax(1)))
+        p_fused = self.soft_fuse(p_uda, p_nf, ranks, ctx.iteration)
         max_prob, label = p_fused.max(1)
         weight = restrict_to_valid_region(self.labeler.weight(max_prob),
                                           ctx.target.get('valid_pseudo_mask'))

@@ -86,24 +86,31 @@ class FISRefiner(PseudoLabelRefiner):
     and ``ctx.extras['nfnet_logits']``; writes the ranks to
     ``ctx.extras['fis_ranks']`` for logging. ``absent_fill=True`` reproduces
     PIG's tie order when fewer than ``k`` classes are present (absent classes
-    with distance 0 may then become guides).
+    with distance 0 may then become guides). ``dnis_target`` says whose
+    target labels locate the classes for the prototype DNIS: ``'nfnet'``
+    (the night-focused teacher, which knows night appearance) or ``'uda'``.
     """
 
     def __init__(self,
                  similarity: Union[dict, ClassSimilarity, None] = None,
                  k: int = 4,
                  exempt: Sequence[int] = PIG_EXEMPT,
-                 absent_fill: bool = False) -> None:
+                 absent_fill: bool = False,
+                 dnis_target: str = 'nfnet') -> None:
         super().__init__()
+        if dnis_target not in ('nfnet', 'uda'):
+            raise ValueError(f'fis.py: dnis_target must be "nfnet" or "uda", '
+                             f'got {dnis_target!r}')
         self.similarity = build_similarity(similarity)
         self.k = k
         self.exempt = tuple(exempt)
         self.absent_fill = absent_fill
+        self.dnis_target = dnis_target
 
     def class_ranks(self, ctx: UDAStepContext,
                     tgt_label: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Least-similar-first ranks ``[B, C]`` of this step's batch
-        (``tgt_label``: the teacher's pseudo-label, for prototype DNIS)."""
+        (``tgt_label``: target labels, for the prototype DNIS)."""
         src, gt = ctx.source['img'], ctx.source['gt_semantic_seg']
         norm_cfg = sample_norm_cfg(ctx.source)
         dist = self.similarity(src, gt, ctx.target['img'], norm_cfg,
@@ -114,12 +121,16 @@ class FISRefiner(PseudoLabelRefiner):
         ctx.extras['fis_ranks'] = ranks
         return ranks
 
+    def dnis_label(self, uda_label: torch.Tensor,
+                   nf_label: torch.Tensor) -> torch.Tensor:
+        """The target labels the prototype DNIS reads (``dnis_target``)."""
+        return nf_label if self.dnis_target == 'nfnet' else uda_label
+
     def refine(self, ctx: UDAStepContext,
                pseudo: PseudoLabels) -> PseudoLabels:
         nf_label = nfnet_logits(ctx, pseudo.label.shape[-2:]).argmax(1)
-        fused = fis_fuse(pseudo.label, nf_label,
-                         self.class_ranks(ctx, pseudo.label), self.k,
-                         self.exempt)
+        ranks = self.class_ranks(ctx, self.dnis_label(pseudo.label, nf_label))
+        fused = fis_fuse(pseudo.label, nf_label, ranks, self.k, self.exempt)
         return PseudoLabels(label=fused,
                             weight=pseudo.weight,
                             logits=pseudo.logits)
