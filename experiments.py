@@ -102,11 +102,13 @@ TOY_PROTOTYPE_DNIS = dict(
 
 
 def eglp_overrides(fusion: bool, pms: bool, dms: bool, rcm: bool,
-                   dnis: str = 'prototype') -> Dict:
+                   dnis: str = 'prototype', rcm_night: bool = False) -> Dict:
     """EGLP on toy HRDA; each module switched on or off.
 
     ``dnis``: ``'lpips'`` is PIG's class-masked-image LPIPS (random AlexNet
     weights here), ``'prototype'`` the class-prototype distance.
+    ``rcm_night``: RCM also stores prompt objects (as the real EGLP configs)
+    and re-colours source objects to the target's night statistics.
     """
     if not fusion:
         return dict(model=TOY_HRDA_MODEL)
@@ -123,7 +125,10 @@ def eglp_overrides(fusion: bool, pms: bool, dms: bool, rcm: bool,
                        mask_prob=0.5)
     uda = dict(type='EGLP', prompt_mixing=pms, dms=dms_cfg)
     if rcm:
-        uda['mix_augmenters'] = [dict(type='RCM', min_area=8, prob=0.5)]
+        rcm_cfg = dict(type='RCM', min_area=8, prob=0.5)
+        if rcm_night:
+            rcm_cfg.update(use_prompt=True, night_style=True)
+        uda['mix_augmenters'] = [rcm_cfg]
     return dict(
         model=TOY_HRDA_MODEL,
         uda=uda,
@@ -139,6 +144,8 @@ EGLP_ABLATION = [
     ('dms', dict(fusion=True, pms=True, dms=True, rcm=False)),
     ('rcm', dict(fusion=True, pms=True, dms=False, rcm=True)),
     ('eglp-full', dict(fusion=True, pms=True, dms=True, rcm=True)),
+    ('eglp-full-rcm-night',
+     dict(fusion=True, pms=True, dms=True, rcm=True, rcm_night=True)),
 ]
 
 

@@ -44,7 +44,7 @@ def test_benchmark_times_a_uda_step():
     report = benchmark_main([
         osp.join(TOY, 'toy_hrda_daformer_mitb0.py'), '--uda', '--crop', '64',
         '64', '--iters', '1', '--warmup', '0', '--device', 'cpu',
-        '--cfg-options', 'model.hr_crop_size=[32,32]'
+        '--cfg-options', 'model.hr_crop_size=[32,32]', 'toy_pretrained=None'
     ])
     assert report['uda'] and report['median_s_per_iter'] > 0
 
@@ -53,7 +53,7 @@ def test_experiments_generate_configs_as_data():
     from experiments import generate_experiment_cfgs
     cfgs = generate_experiment_cfgs(2)
     names = [c['name'] for c in cfgs]
-    assert len(cfgs) == 21 and len(set(names)) == 21
+    assert len(cfgs) == 24 and len(set(names)) == 24
     full = [c for c in cfgs if c['name'] == 'toy128_eglp-full_mitb0_s1'][0]
     assert full['seed'] == 1 and full['uda']['type'] == 'EGLP'
     assert full['uda']['dms']['mode'] == 'soft'
@@ -62,6 +62,9 @@ def test_experiments_generate_configs_as_data():
     pig = [c for c in cfgs if c['name'] == 'toy128_nfnet-fis-lpips_mitb0_s0'][0]
     assert pig['uda']['dms']['similarity']['metric'] == 'lpips'
     assert pig['uda']['dms']['similarity']['ema'] is None
+    night = [c for c in cfgs if c['name'] == 'toy128_eglp-full-rcm-night_mitb0_s2'][0]
+    rcm = night['uda']['mix_augmenters'][0]
+    assert rcm['use_prompt'] and rcm['night_style']
     base = [c for c in cfgs if c['name'] == 'toy128_hrda_mitb0_s0'][0]
     assert 'type' not in base.get('uda', {})
     with pytest.raises(ValueError, match='unknown experiment id'):

@@ -110,6 +110,9 @@ def main(argv=None) -> dict:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    if cfg.get('toy_pretrained'):  # frozen parts (e.g. a DNIS encoder) load it
+        from mmseg.engine.toy_pretrain import ensure_toy_pretrained
+        ensure_toy_pretrained(**cfg.toy_pretrained)
     model = build_model(cfg, args.device, args.uda)
     if args.uda:
         step = make_uda_step(model, args.batch, tuple(args.crop),
