@@ -17,7 +17,7 @@ IDs:
   90  PIG/EGLP on CS->NightCity, CS->ACDC, CS->DZ
 """
 import copy
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 SEEDS = (0, 1, 2)
 
@@ -184,29 +184,31 @@ REAL_SWEEPS = {
 }
 
 
-def generate_experiment_cfgs(exp_id: int) -> List[Dict]:
-    """All configs of sweep ``exp_id`` (see the module docstring)."""
+def generate_experiment_cfgs(exp_id: int,
+                             seeds: Sequence[int] = SEEDS) -> List[Dict]:
+    """All configs of sweep ``exp_id`` (see the module docstring), one per
+    method and seed of ``seeds``."""
     if exp_id == 1:
         return [
             toy_cfg(method, seed, overrides)
             for method, overrides in toy_method_overrides().items()
-            for seed in SEEDS
+            for seed in seeds
         ]
     if exp_id == 2:
         return [
             toy_cfg(name, seed, eglp_overrides(**flags))
-            for name, flags in EGLP_ABLATION for seed in SEEDS
+            for name, flags in EGLP_ABLATION for seed in seeds
         ]
     if exp_id == 3:
         return [
             toy_cfg(method, seed, overrides)
             for method, overrides in other_method_overrides().items()
-            for seed in SEEDS
+            for seed in seeds
         ]
     if exp_id in REAL_SWEEPS:
         return [
             real_cfg(config, seed) for config in REAL_SWEEPS[exp_id]
-            for seed in SEEDS
+            for seed in seeds
         ]
     raise ValueError(f'unknown experiment id {exp_id}; known: 1, 2, 3, '
                      f'{", ".join(map(str, sorted(REAL_SWEEPS)))}')

@@ -63,12 +63,13 @@ def child_config(base_file: str, exp_name: str, overrides: Dict) -> str:
     return write_config(cfg, path)
 
 
-def generated_configs(exp_id: int) -> List[str]:
+def generated_configs(exp_id: int,
+                      seeds: Optional[List[int]] = None) -> List[str]:
     """Write the configs of sweep ``exp_id`` and return their paths."""
-    from experiments import generate_experiment_cfgs
+    from experiments import SEEDS, generate_experiment_cfgs
     paths = []
     exp_name = f'local-exp{exp_id}'
-    for cfg in generate_experiment_cfgs(exp_id):
+    for cfg in generate_experiment_cfgs(exp_id, seeds or SEEDS):
         run_name = unique_name(cfg['name'])
         path = osp.join(GENERATED_DIR, exp_name, f'{run_name}.py')
         cfg = dict(cfg)
@@ -90,6 +91,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     group.add_argument('--exp', type=int, help='experiment id (experiments.py)')
     group.add_argument('--config', help='config file to train')
     parser.add_argument('--machine', choices=['local'], default='local')
+    parser.add_argument('--seeds', type=int, nargs='+', default=None,
+                        help='seeds of an --exp sweep (default: 0 1 2)')
     parser.add_argument(
         '--startup-test',
         action='store_true',
@@ -132,7 +135,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     if args.config:
         configs = [child_config(args.config, f'{args.machine}-basic', {})]
     else:
-        configs = generated_configs(args.exp)
+        configs = generated_configs(args.exp, args.seeds)
     shard, shards = (int(v) for v in args.shard.split('/'))
     if not 0 <= shard < shards:
         raise ValueError(f'--shard {args.shard}: need 0 <= K < N')

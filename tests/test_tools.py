@@ -80,6 +80,8 @@ def test_run_experiments_dry_run_writes_loadable_configs(tmp_path,
     assert len(paths) == 12
     assert len(run_experiments.main(
         ["--exp", "1", "--dry-run", "--shard", "1/3"])) == 4
+    more = run_experiments.main(['--exp', '1', '--dry-run', '--seeds', '3', '4'])
+    assert len(more) == 8 and all('_s3_' in p or '_s4_' in p for p in more)
     cfg = load_config(paths[-1])
     assert cfg.uda.mask_mode == 'separate' and cfg.seed == 2
     assert cfg.work_dir.startswith('work_dirs/local-exp1/')
