@@ -85,3 +85,45 @@ def test_failed_pretraining_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(subprocess.CalledProcessError):
         ensure_toy_pretrained(str(tmp_path / 'p.pth'), str(config))
     assert not (tmp_path / 'p.pth').exists()
+
+
+def _cfg(tmp_path, text):
+    from mmengine.config import Config
+    path = tmp_path / 'c.py'
+    path.write_text(text)
+    return Config.fromfile(str(path))
+
+
+def test_prepare_toy_assets_names_a_misspelt_toy_data_key(tmp_path):
+    from mmseg.engine.config_loader import ConfigError
+    from mmseg.engine.toy_assets import prepare_toy_assets
+    cfg = _cfg(tmp_path, "toy_data = dict(root='x', num_prompt=2)\n")
+    with pytest.raises(ConfigError, match=r'toy_data.*num_prompt.*c\.py'):
+        prepare_toy_assets(cfg)
+    assert not (tmp_path / 'x').exists()
+
+
+def test_prepare_toy_assets_names_a_bad_toy_pretrained_section(tmp_path):
+    from mmseg.engine.config_loader import ConfigError
+    from mmseg.engine.toy_assets import prepare_toy_assets
+    cfg = _cfg(tmp_path, "toy_pretrained = dict(pth='a.pth', config='b.py')\n")
+    with pytest.raises(ConfigError, match=r'toy_pretrained.*pth.*c\.py'):
+        prepare_toy_assets(cfg)
+    cfg = _cfg(tmp_path, "toy_pretrained = dict(config='b.py')\n")
+    with pytest.raises(ConfigError, match=r'toy_pretrained needs "path"'):
+        prepare_toy_assets(cfg)
+
+
+def test_prepare_toy_assets_creates_data_and_pretrained(tmp_path, monkeypatch):
+    from mmseg.engine.toy_assets import prepare_toy_assets
+    made = []
+    monkeypatch.setattr(toy_pretrain, 'ensure_toy_pretrained',
+                        lambda **kw: made.append(kw))
+    root = str(tmp_path / 'toy')
+    cfg = _cfg(tmp_path, f"toy_data = dict(root={root!r}, num_source_train=1, "
+               "num_source_val=0, num_target_train=0, num_target_val=0, "
+               "num_target_test=0, num_prompts=0)\n"
+               "toy_pretrained = dict(path='p.pth', config='c.py')\n")
+    prepare_toy_assets(cfg)
+    assert osp.isdir(osp.join(root, 'cityscapes'))
+    assert made == [dict(path='p.pth', config='c.py')]

@@ -15,6 +15,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmseg.engine.config_loader import (ConfigError,  # noqa: E402
                                         add_cfg_options_argument,
                                         describe_build_error, load_config)
+from mmseg.engine.toy_assets import prepare_toy_assets  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -76,18 +77,6 @@ def resolve_work_dir(cfg, args: argparse.Namespace) -> str:
     return osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
 
 
-def prepare_toy_data(cfg) -> None:
-    """Generate the embedded toy data set (and toy pretrained backbone) when a config asks."""
-    toy = dict(cfg.get('toy_data') or {})
-    if toy:
-        from mmseg.datasets.toy_data import ensure_toy_dataset
-        ensure_toy_dataset(toy.pop('root', 'data/toy'), **toy)
-    pretrained = dict(cfg.get('toy_pretrained') or {})
-    if pretrained:
-        from mmseg.engine.toy_pretrain import ensure_toy_pretrained
-        ensure_toy_pretrained(**pretrained)
-
-
 def main(argv: Optional[List[str]] = None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
@@ -95,7 +84,7 @@ def main(argv: Optional[List[str]] = None):
     from mmseg.engine.build import build_runner
     from mmseg.utils import register_all_modules
     register_all_modules()
-    prepare_toy_data(cfg)
+    prepare_toy_assets(cfg)
     work_dir = resolve_work_dir(cfg, args)
     cfg.work_dir = work_dir
     start = time.time()

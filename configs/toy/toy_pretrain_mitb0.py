@@ -7,9 +7,13 @@
 # ``toy_pretrained = dict(...)`` create that file on first use.
 _base_ = [
     '../_base_/models/daformer_sepaspp_mitb0.py',
+    # for test_pipeline (the toy images at half resolution); its UDA data
+    # section is replaced below
+    '../_base_/datasets/uda_toy_day_to_night_128x128.py',
     '../_base_/schedules/toy.py',
 ]
 toy_data = dict(
+    _delete_=True,
     root='data/toy_pretrain',
     seed=1000,
     num_source_train=96,
@@ -32,20 +36,14 @@ train_pipeline = [
     dict(type='Pad', size=crop_size, pad_val=0, seg_pad_val=255),
     dict(type='PackSegInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', img_scale=(256, 128), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='Normalize', **img_norm_cfg),
-    dict(type='PackSegInputs'),
-]
 day_val = dict(
     type='CityscapesDataset',
     data_root='data/toy_pretrain/cityscapes',
     img_dir='leftImg8bit/val',
     ann_dir='gtFine/val',
-    pipeline=test_pipeline)
+    pipeline={{_base_.test_pipeline}})
 data = dict(
+    _delete_=True,
     samples_per_gpu=4,
     workers_per_gpu=0,
     train=dict(

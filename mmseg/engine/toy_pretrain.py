@@ -35,13 +35,11 @@ def train_and_export(config: str, out: str, work_dir: Optional[str] = None) -> s
     """Train ``config`` (generating its toy data) and write its backbone to ``out``."""
     from mmseg.engine.build import build_runner
     from mmseg.engine.config_loader import load_config
-    from mmseg.datasets.toy_data import ensure_toy_dataset
+    from mmseg.engine.toy_assets import prepare_toy_assets
     from mmseg.utils import register_all_modules
     cfg = load_config(config)
     register_all_modules()
-    toy = dict(cfg.get('toy_data') or {})
-    if toy:
-        ensure_toy_dataset(toy.pop('root', 'data/toy'), **toy)
+    prepare_toy_assets(cfg)
     work_dir = work_dir or osp.join(
         'work_dirs', osp.splitext(osp.basename(config))[0])
     cfg.work_dir = work_dir

@@ -1,18 +1,13 @@
-# Small HRDA (MiT-b0 DAFormer, 64 channels) sized for the 256x256 toy crops:
-# 0.5-scale context view, 128x128 detail crops, 256x256 slide windows.
-_base_ = ['daformer_sepaspp_mitb0.py']
+# Small HRDA (MiT-b0 DAFormer, 64 channels, as daformer_sepaspp_mitb0.py) sized
+# for the 256x256 toy crops: 0.5-scale context view, 128x128 detail crops,
+# 256x256 slide windows. The HRDA structure comes from hrda_wrapper.py.
+_base_ = ['hrda_wrapper.py']
 model = dict(
-    type='HRDAEncoderDecoder',
+    pretrained=None,
+    backbone=dict(type='mit_b0'),
     decode_head=dict(
-        type='HRDAHead',
-        single_scale_head='DAFormerHead',
-        attention_classwise=True,
-        hr_loss_weight=0.1),
-    scales=[1, 0.5],
+        in_channels=[32, 64, 160, 256],
+        channels=64,
+        decoder_params=dict(embed_dims=64)),
     hr_crop_size=[128, 128],
-    feature_scale=0.5,
-    crop_coord_divisible=8,
-    hr_slide_inference=True,
-    test_cfg=dict(
-        mode='slide', batched_slide=True, stride=[128, 128],
-        crop_size=[256, 256]))
+    test_cfg=dict(stride=[128, 128], crop_size=[256, 256]))

@@ -30,12 +30,10 @@ def class_prototypes(feat: torch.Tensor, label: torch.Tensor,
     map, so a cell contributes with the fraction of its pixels that carry the class; values
     outside ``0..num_classes-1`` (ignore) count for no class.
     """
-    label = label.reshape(label.shape[0], *label.shape[-2:]).long()
-    valid = (label >= 0) & (label < num_classes)
-    onehot = F.one_hot(torch.where(valid, label, torch.full_like(label, num_classes)),
-                       num_classes + 1)[..., :num_classes]
-    weights = F.interpolate(onehot.permute(0, 3, 1, 2).to(feat), feat.shape[-2:],
-                            mode='area')
+    label = label.reshape(label.shape[0], 1, *label.shape[-2:])
+    classes = torch.arange(num_classes, device=label.device).view(1, -1, 1, 1)
+    masks = (label == classes).to(feat.dtype)  # [B, C, H, W], ignore: no class
+    weights = F.interpolate(masks, feat.shape[-2:], mode='area')
     area = weights.sum((2, 3))
     protos = torch.einsum('bdhw,bchw->bcd', feat, weights) / area.clamp(min=1e-6)[..., None]
     return protos, area
