@@ -115,6 +115,16 @@ def test_soft_refine_needs_teacher_logits():
         dms.refine(_context(), pseudo)
 
 
+def test_soft_refine_alone_needs_a_threshold():
+    dms = DynamicMixing(mode='soft', similarity=ClassSimilarity(
+        lpips=MeanAbsDiff()))  # threshold='same': EGLP shares its labeler
+    with pytest.raises(ValueError, match="threshold='same'"):
+        dms.refine(_context(iteration=4000), _pseudo())
+    with pytest.raises(ValueError, match='threshold'):
+        DynamicMixing(mode='soft', threshold='0.9',
+                      similarity=ClassSimilarity(lpips=MeanAbsDiff()))
+
+
 def test_prompt_policy_per_mode():
     sim = ClassSimilarity(lpips=MeanAbsDiff())
     hard = DynamicMixing(mode='hard_pig', similarity=sim)

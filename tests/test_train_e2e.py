@@ -119,3 +119,30 @@ def test_toy_eglp_config_trains_with_prototype_dnis(tmp_path, toy_root):
     assert state['dms.similarity.seen'].any()
     assert any(k.startswith('dms.similarity.prototype.encoder.') for k in state)
     assert any(k.startswith('nfnet.') for k in state)
+    _check_test_models(cfg, str(tmp_path / 'run' / 'iter_2.pth'), tmp_path)
+
+
+def _check_test_models(cfg, ckpt, tmp_path):
+    """tools/test.py --test-model: the teacher's result equals the student
+    path on a checkpoint whose student is the teacher; EGLP's networks and
+    the fusion evaluate from the same file; the default is the config's."""
+    state = load_checkpoint_file(ckpt)
+    swapped = dict(state['state_dict'])
+    for key, value in state['state_dict'].items():
+        if key.startswith('teacher.model.'):
+            swapped['model.' + key[len('teacher.model.'):]] = value
+    torch.save(dict(state, state_dict=swapped), tmp_path / 'swapped.pth')
+    as_student = run_test([cfg, str(tmp_path / 'swapped.pth'), '--eval',
+                           'mIoU', '--test-model', 'student'])
+    teacher = run_test([cfg, ckpt, '--eval', 'mIoU', '--test-model',
+                        'teacher'])
+    assert teacher == pytest.approx(as_student, nan_ok=True, abs=0)
+    results = {
+        m: run_test([cfg, ckpt, '--eval', 'mIoU', '--test-model', m])
+        for m in ('nfnet_teacher', 'fusion')
+    }
+    assert all(0.0 <= r['mIoU'] <= 100.0 for r in results.values())
+    # without --test-model the config's uda.test_model (the NFNet teacher)
+    default = run_test([cfg, ckpt, '--eval', 'mIoU'])
+    assert default == pytest.approx(results['nfnet_teacher'], nan_ok=True,
+                                     abs=0)

@@ -9,13 +9,13 @@ from uda_fixtures import optim_wrapper_for, tiny_model_cfg, uda_batch
 register_all_modules()
 
 
-def build(mode='hard_pig', rcm=False, prompt_mixing=True):
+def build(mode='hard_pig', rcm=False, prompt_mixing=True, **dms_kwargs):
     cfg = dict(
         type='EGLP', model=tiny_model_cfg(hrda=True), max_iters=10,
-        alpha=0.9, prompt_mixing=prompt_mixing,
+        alpha=0.9, prompt_mixing=prompt_mixing, pseudo_threshold=0.5,
         dms=dict(type='DMS', mode=mode, k=2,
                  similarity=dict(metric='lpips', lpips=dict(
-                     type='LPIPS', pretrained=False))))
+                     type='LPIPS', pretrained=False)), **dms_kwargs))
     if rcm:
         cfg['mix_augmenters'] = [dict(type='RCM', min_area=4, prob=1.0)]
     model = MODELS.build(cfg)
@@ -70,3 +70,13 @@ def test_rcm_state_is_saved_with_the_model():
     model.train_step(uda_batch(prompt=True), optim_wrapper_for(model))
     state = model.state_dict()
     assert any('mix_augmenters.0' in k for k in state)
+
+
+def test_soft_fusion_weight_follows_the_uda_threshold_by_default():
+    shared = build('soft')
+    assert shared.dms.labeler is shared.pseudo_labeler
+    assert shared.dms.labeler.threshold == 0.5
+    own = build('soft', threshold=0.9, weight_mode='pixel')
+    assert own.dms.labeler is not own.pseudo_labeler
+    assert (own.dms.labeler.threshold, own.dms.labeler.weight_mode) == (
+        0.9, 'pixel')

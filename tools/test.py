@@ -5,13 +5,19 @@
     python tools/test.py CONFIG CHECKPOINT --test-set --format-only \\
         --eval-option imgfile_prefix=labelTrainIds to_label_id=False
 
-The student segmentor is evaluated (``cfg.model``); a UDA checkpoint's teacher
-and helper networks are ignored.
+A UDA checkpoint is evaluated with the network the config deploys
+(``uda.test_model``, default the student) or the one ``--test-model`` names:
+
+    python tools/test.py CONFIG CHECKPOINT --eval mIoU --test-model teacher
+
+For the student only ``cfg.model`` is built and the checkpoint's other
+networks are ignored; any other choice builds the UDA wrapper and loads the
+whole checkpoint.
 """
 import argparse
 import os.path as osp
 import sys
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -21,6 +27,7 @@ from mmseg.engine.config_loader import (add_cfg_options_argument,  # noqa: E402
                                         load_config)
 
 HRDA_OUTPUTS = {'LR': 0.0, 'HR': 1.0}
+TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -55,6 +62,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         choices=['', 'LR', 'HR'],
         default='',
         help='HRDA: evaluate only the LR or HR branch')
+    parser.add_argument(
+        '--test-model',
+        choices=TEST_MODELS,
+        default=None,
+        help='network of a UDA checkpoint to evaluate (default: the '
+        "config's uda.test_model, else the student); nfnet, nfnet_teacher "
+        'and fusion are EGLP\'s')
     parser.add_argument('--device', default=None, help='cpu or cuda')
     parser.add_argument('--trust-checkpoint', action='store_true')
     add_cfg_options_argument(parser)
@@ -91,6 +105,36 @@ def model_cfg(cfg, args: argparse.Namespace) -> Dict:
     return model
 
 
+def deployed_network(cfg, args: argparse.Namespace) -> str:
+    """``--test-model``, else the config's ``uda.test_model``, else student."""
+    if args.test_model:
+        if args.test_model != 'student' and not cfg.get('uda'):
+            raise SystemExit(f'--test-model {args.test_model}: '
+                             f'{cfg.filename} has no uda section')
+        return args.test_model
+    return (cfg.get('uda') or {}).get('test_model', 'student')
+
+
+def _without_pretrained(cfg: Any) -> Any:
+    """``cfg`` with every nested ``pretrained`` set to None (the weights come
+    from the checkpoint)."""
+    if isinstance(cfg, dict):
+        return {k: None if k == 'pretrained' else _without_pretrained(v)
+                for k, v in cfg.items()}
+    if isinstance(cfg, (list, tuple)):
+        return type(cfg)(_without_pretrained(v) for v in cfg)
+    return cfg
+
+
+def uda_model_cfg(cfg, args: argparse.Namespace, test_model: str) -> Dict:
+    """The UDA wrapper that deploys ``test_model``."""
+    from mmseg.engine.build import model_cfg_from
+    uda = _without_pretrained(model_cfg_from(cfg))
+    uda['model'] = model_cfg(cfg, args)
+    uda['test_model'] = test_model
+    return uda
+
+
 def main(argv: Optional[List[str]] = None) -> Dict:
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
@@ -101,7 +145,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     from mmseg.evaluation.format_results import write_result_png
     from mmseg.evaluation.iou_metric import IoUMetric
     from mmseg.evaluation.visualize import write_overlay
-    from mmseg.models.weights import load_segmentor_checkpoint
+    from mmseg.models.weights import (load_segmentor_checkpoint,
+                                      load_uda_checkpoint)
     from mmseg.registry import DATASETS, MODELS
     from mmseg.utils import register_all_modules
     register_all_modules()
@@ -110,9 +155,16 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     loader = DataLoader(
         dataset, batch_size=1, shuffle=False, collate_fn=seg_collate,
         num_workers=int(cfg.data.get('workers_per_gpu', 0)))
-    model = MODELS.build(model_cfg(cfg, args))
-    load_segmentor_checkpoint(model, args.checkpoint,
-                              trusted=args.trust_checkpoint)
+    test_model = deployed_network(cfg, args)
+    if test_model == 'student':
+        model = MODELS.build(model_cfg(cfg, args))
+        load_segmentor_checkpoint(model, args.checkpoint,
+                                  trusted=args.trust_checkpoint)
+    else:
+        model = MODELS.build(uda_model_cfg(cfg, args, test_model))
+        load_uda_checkpoint(model, args.checkpoint,
+                            trusted=args.trust_checkpoint)
+    print(f'evaluating the {test_model}')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model.to(device).eval()
 

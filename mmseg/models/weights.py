@@ -57,9 +57,11 @@ def check_state_dict(model: nn.Module, state_dict: Dict[str, torch.Tensor],
     if unexpected:
         problems.append(f'unexpected keys: {_first(unexpected)}')
     mismatched = [
-        f'{k} (checkpoint {tuple(state_dict[k].shape)} vs model '
+        f'{k} (checkpoint {tuple(getattr(state_dict[k], "shape", ()))} '
+        f'vs model '
         f'{tuple(own[k].shape)})' for k in sorted(set(own) & set(state_dict))
-        if tuple(state_dict[k].shape) != tuple(own[k].shape)
+        if torch.is_tensor(own[k])  # a module's extra state is no tensor
+        and tuple(getattr(state_dict[k], 'shape', ())) != tuple(own[k].shape)
     ]
     if mismatched:
         problems.append('shape mismatch: ' +
@@ -117,6 +119,21 @@ def load_segmentor_checkpoint(model: nn.Module,
             for k, v in state_dict.items() if k.startswith(STUDENT_PREFIX)
         }
     state_dict = strip_prefix(state_dict, WRAPPER_PREFIXES)
+    check_state_dict(model, state_dict, filename)
+    model.load_state_dict(state_dict, strict=True)
+    print_log(f'Loaded {len(state_dict)} tensors from {filename}',
+              logger='current')
+    return state_dict
+
+
+def load_uda_checkpoint(model: nn.Module,
+                        filename: str,
+                        trusted: bool = False) -> Dict[str, torch.Tensor]:
+    """Load a whole UDA checkpoint (student, teachers, plug-in state)
+    strictly into the UDA wrapper ``model``. Returns the loaded dict."""
+    state_dict = extract_state_dict(
+        load_checkpoint_file(filename, trusted=trusted), filename)
+    state_dict = strip_prefix(dict(state_dict), ('module.', ))
     check_state_dict(model, state_dict, filename)
     model.load_state_dict(state_dict, strict=True)
     print_log(f'Loaded {len(state_dict)} tensors from {filename}',

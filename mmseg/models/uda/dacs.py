@@ -1,5 +1,5 @@
 """DACS self-training (DAFormer/HRDA/MIC) as one explicit training step."""
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModel
@@ -48,14 +48,18 @@ class DACS(BaseModel):
         backward(extra losses)                           MIC, FPA, EB, ...
         optimiser step
 
-    Evaluation always uses the student. The teacher and the ImageNet model
-    are frozen (``requires_grad=False``) and never in the optimiser. The
-    iteration counter is checkpointed (``get_extra_state``), so a resumed run
+    Evaluation and inference use the network ``test_model`` names:
+    ``'student'`` (the reference) or ``'teacher'`` (the EMA teacher); see
+    :meth:`deployed_model`. The teacher and the ImageNet model are frozen
+    (``requires_grad=False``) and never in the optimiser. The iteration
+    counter is checkpointed (``get_extra_state``), so a resumed run
     does not restart the teacher.
 
     ``mask_*`` keys configure MIC (masked image consistency) as in the
     reference configs; it becomes one of the extra losses.
     """
+
+    TEST_MODELS: Tuple[str, ...] = ('student', 'teacher')
 
     def __init__(self,
                  model: dict,
@@ -85,10 +89,19 @@ class DACS(BaseModel):
                  refiners: Sequence[dict] = (),
                  mix_augmenters: Sequence[dict] = (),
                  extra_losses: Sequence[dict] = (),
+                 test_model: str = 'student',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
+        if test_model not in self.TEST_MODELS:
+            raise ValueError(f'uda.test_model must be one of '
+                             f'{self.TEST_MODELS} for {type(self).__name__}, '
+                             f'got {test_model!r}')
+        if source_only and test_model != 'student':
+            raise ValueError('uda.test_model: a source-only run has only the '
+                             "student; use test_model='student'")
+        self.test_model = test_model
         if mix != 'class':
             raise ValueError(f'uda.mix: only "class" is supported, got {mix}')
         self.model = MODELS.build(model)
@@ -258,14 +271,20 @@ class DACS(BaseModel):
         return log_vars
 
     # ------------------------------------------------------- inference
+    def deployed_model(self) -> Callable[..., Any]:
+        """The network evaluation and inference use (``test_model``)."""
+        if self.test_model == 'teacher':
+            return self.teacher.model
+        return self.model
+
     def forward(self,
                 img: torch.Tensor = None,
                 img_metas: Optional[List[dict]] = None,
                 gt_semantic_seg: Optional[torch.Tensor] = None,
                 mode: str = 'predict',
                 **kwargs) -> Any:
-        """Evaluation and inference use the student."""
-        return self.model(
+        """Evaluation and inference: :meth:`deployed_model`."""
+        return self.deployed_model()(
             img, img_metas, gt_semantic_seg=gt_semantic_seg, mode=mode,
             **kwargs)
 

@@ -1,6 +1,6 @@
 """EGLP: prompt-image guided self-training with a Night-Focused Network."""
 import copy
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 import torch
 from mmengine.optim import OptimWrapper
@@ -10,6 +10,7 @@ from .dacs import DACS, LossDict
 from .parts.context import PseudoLabels, UDAStepContext
 from .parts.dms import DynamicMixing
 from .parts.teacher import EMATeacher
+from .parts.teacher_fusion import TeacherFusion
 
 
 def _merged(base: dict, override: Optional[dict]) -> dict:
@@ -50,7 +51,13 @@ class EGLP(DACS):
         prompt_mixing: train NFNet on the prompt mixture (PMS/AMS); False
             trains it on the prompt images only.
         nf_alpha: EMA rate of the NFNet teacher (``None``: ``alpha``).
+        test_model: besides ``'student'`` (released behaviour) and
+            ``'teacher'``: ``'nfnet'``, ``'nfnet_teacher'``, or ``'fusion'``
+            (the DMS/FIS fusion of both teachers with the EMA class ranks,
+            :class:`TeacherFusion`; needs ``dms.similarity.ema``).
     """
+
+    TEST_MODELS = DACS.TEST_MODELS + ('nfnet', 'nfnet_teacher', 'fusion')
 
     def __init__(self,
                  model: dict,
@@ -64,6 +71,11 @@ class EGLP(DACS):
         self.dms = MODELS.build(dms)
         if not isinstance(self.dms, DynamicMixing):
             raise TypeError('uda.dms must build a DMS component')
+        self.dms.share_labeler(self.pseudo_labeler)
+        if self.test_model == 'fusion' and self.dms.similarity.ema is None:
+            raise ValueError("uda.test_model='fusion' ranks the classes by "
+                             'the EMA similarity: set uda.dms.similarity.ema '
+                             '(e.g. 0.99)')
         self.nfnet = MODELS.build(_merged(model, nfnet_model))
         alpha = self.teacher.alpha if nf_alpha is None else nf_alpha
         self.nf_teacher = EMATeacher(self.nfnet, alpha,
@@ -75,6 +87,16 @@ class EGLP(DACS):
         super().init_weights()
         self.nfnet.init_weights()
         self.nf_teacher.update(self.nfnet, 0)
+
+    def deployed_model(self) -> Callable[..., Any]:
+        if self.test_model == 'nfnet':
+            return self.nfnet
+        if self.test_model == 'nfnet_teacher':
+            return self.nf_teacher.model
+        if self.test_model == 'fusion':
+            return TeacherFusion(self.teacher.model, self.nf_teacher.model,
+                                 self.dms.deploy_labels)
+        return super().deployed_model()
 
     # ------------------------------------------------------------ stages
     def update_teachers(self, ctx: UDAStepContext) -> None:

@@ -201,6 +201,19 @@ class ClassSimilarity(nn.Module):
             return dist
         return self._ema_distances(dist, observed)
 
+    @torch.no_grad()
+    def ema_ranks(self) -> torch.Tensor:
+        """Ranks ``[1, C]`` of the EMA similarity, least similar first;
+        classes never observed rank ``C + 1`` (never a guide)."""
+        if self.ema is None:
+            raise ValueError('class_similarity.py: ranks without a batch need '
+                             'the EMA similarity (set similarity.ema)')
+        dist = torch.where(self.seen, 1 - self.similarity,
+                           torch.zeros_like(self.similarity))[None]
+        ranks = rank_least_similar(dist, candidates=self.seen[None])
+        never = torch.full_like(ranks, self.similarity.numel() + 1)
+        return torch.where(self.seen[None], ranks, never)
+
     def ranks(self,
               distances: torch.Tensor,
               candidates: Optional[torch.Tensor] = None,

@@ -10,9 +10,11 @@
 with ``r_c`` the least-similar-first DNIS rank of class ``c`` for the sample
 (PIG's unused ``compute_alpha``). Where the UDA label is an exempt class the
 UDA probabilities are kept (``a = 0``). The label is ``argmax p_fused``; the
-weight is the DACS confidence weight of ``max p_fused`` (``threshold``,
-``weight_mode`` as in :class:`PseudoLabeler`) restricted to
-``ctx.target['valid_pseudo_mask']`` when present.
+weight is the DACS confidence weight of ``max p_fused`` restricted to
+``ctx.target['valid_pseudo_mask']`` when present. ``threshold='same'`` (the
+default) takes the confidence rule of the UDA step (its ``pseudo_threshold``
+and ``pseudo_weight_mode``, shared by :class:`EGLP`); a number or ``None``
+sets it here, with ``weight_mode`` (as in :class:`PseudoLabeler`).
 
 The prompt-side policy also lives here, so one switch selects PIG or EGLP:
 
@@ -31,7 +33,8 @@ import torch
 
 from mmseg.models.uda.parts.class_similarity import ClassSimilarity
 from mmseg.models.uda.parts.context import (PseudoLabels, UDAStepContext)
-from mmseg.models.uda.parts.fis import PIG_EXEMPT, FISRefiner, nfnet_logits
+from mmseg.models.uda.parts.fis import (PIG_EXEMPT, FISRefiner, fis_fuse,
+                                       nfnet_logits)
 from mmseg.models.uda.parts.prompt_mixing import AlternateMask, prompt_mixture
 from mmseg.models.uda.parts.pseudo_label import (PseudoLabeler,
                                                  restrict_to_valid_region)
@@ -72,7 +75,7 @@ class DynamicMixing(FISRefiner):
                  absent_fill: bool = False,
                  dnis_target: str = 'nfnet',
                  ramp_iters: int = 4000,
-                 threshold: Optional[float] = 0.968,
+                 threshold: Union[float, None, str] = 'same',
                  weight_mode: str = 'batch',
                  split_ratio_range: Optional[Tuple[float, float]] = None,
                  mask_prob: Optional[float] = None,
@@ -85,7 +88,12 @@ class DynamicMixing(FISRefiner):
         soft = mode == 'soft'
         self.mode = mode
         self.ramp_iters = ramp_iters
-        self.labeler = PseudoLabeler(threshold, weight_mode)
+        if isinstance(threshold, str) and threshold != 'same':
+            raise ValueError(f"dms.py: threshold must be a number, None or "
+                             f"'same', got {threshold!r}")
+        self.labeler: Optional[PseudoLabeler] = (
+            None if threshold == 'same' else PseudoLabeler(
+                threshold, weight_mode))
         self.split = split_ratio_range or ((0.3, 0.7) if soft else 0.5)
         if mask_prob is None:
             mask_prob = 0.5 if soft else None
@@ -95,6 +103,11 @@ class DynamicMixing(FISRefiner):
         self.prompt_loss_final = prompt_loss_final
 
     # pseudo-labels -----------------------------------------------------
+    def share_labeler(self, labeler: PseudoLabeler) -> None:
+        """Use the UDA step's confidence rule (``threshold='same'``)."""
+        if self.labeler is None:
+            self.labeler = labeler
+
     def mixing_weights(self, ranks: torch.Tensor,
                        iteration: int) -> torch.Tensor:
         """``a [B, C]`` = ramp(t) alpha(r)."""
@@ -125,10 +138,27 @@ class DynamicMixing(FISRefiner):
         ranks = self.class_ranks(
             ctx, self.dnis_label(pseudo.label, p_nf.argmax(1)))
         p_fused = self.soft_fuse(p_uda, p_nf, ranks, ctx.iteration)
+        if self.labeler is None:
+            raise ValueError("dms.py: threshold='same' needs the UDA step's "
+                             'pseudo-labeler (EGLP shares it); give a number '
+                             'to use DMS on its own')
         max_prob, label = p_fused.max(1)
         weight = restrict_to_valid_region(self.labeler.weight(max_prob),
                                           ctx.target.get('valid_pseudo_mask'))
         return PseudoLabels(label=label, weight=weight, logits=pseudo.logits)
+
+    @torch.no_grad()
+    def deploy_labels(self, p_uda: torch.Tensor,
+                      p_nf: torch.Tensor) -> torch.Tensor:
+        """This mode's fusion of two class-probability maps ``[B, C, H, W]``
+        at test time: the EMA class ranks, the ramp finished."""
+        ranks = self.similarity.ema_ranks().to(p_uda.device)
+        ranks = ranks.expand(p_uda.shape[0], -1)
+        if self.mode == 'hard_pig':
+            return fis_fuse(p_uda.argmax(1), p_nf.argmax(1), ranks, self.k,
+                            self.exempt)
+        return self.soft_fuse(p_uda, p_nf, ranks,
+                              max(self.ramp_iters, 0)).argmax(1)
 
     # prompt-side policy -------------------------------------------------
     def prompt_mixture(self,
