@@ -109,6 +109,8 @@ def eglp_overrides(fusion: bool, pms: bool, dms: bool, rcm: bool,
     weights here), ``'prototype'`` the class-prototype distance.
     ``rcm_night``: RCM also stores prompt objects (as the real EGLP configs)
     and re-colours source objects to the target's night statistics.
+    The EGLP rows deploy the NFNet teacher, as the toy EGLP config does
+    (``tools/test.py --test-model student`` evaluates their students).
     """
     if not fusion:
         return dict(model=TOY_HRDA_MODEL)
@@ -123,7 +125,8 @@ def eglp_overrides(fusion: bool, pms: bool, dms: bool, rcm: bool,
     if dms:
         dms_cfg.update(ramp_iters=100, split_ratio_range=(0.3, 0.7),
                        mask_prob=0.5)
-    uda = dict(type='EGLP', prompt_mixing=pms, dms=dms_cfg)
+    uda = dict(type='EGLP', prompt_mixing=pms, dms=dms_cfg,
+               test_model='nfnet_teacher')
     if rcm:
         rcm_cfg = dict(type='RCM', min_area=8, prob=0.5)
         if rcm_night:

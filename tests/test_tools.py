@@ -57,6 +57,7 @@ def test_experiments_generate_configs_as_data():
     full = [c for c in cfgs if c['name'] == 'toy128_eglp-full_mitb0_s1'][0]
     assert full['seed'] == 1 and full['uda']['type'] == 'EGLP'
     assert full['uda']['dms']['mode'] == 'soft'
+    assert full['uda']['test_model'] == 'nfnet_teacher'
     assert full['uda']['dms']['similarity']['metric'] == 'prototype'
     assert full['model']['pretrained'] == full['toy_pretrained']['path']
     pig = [c for c in cfgs if c['name'] == 'toy128_nfnet-fis-lpips_mitb0_s0'][0]

@@ -2,6 +2,7 @@
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 from torch import nn
@@ -102,6 +103,9 @@ class DACS(BaseModel):
             raise ValueError('uda.test_model: a source-only run has only the '
                              "student; use test_model='student'")
         self.test_model = test_model
+        if test_model != 'student':
+            print_log(f'uda.test_model: evaluation and inference use the '
+                      f'{test_model}', logger='current')
         if mix != 'class':
             raise ValueError(f'uda.mix: only "class" is supported, got {mix}')
         self.model = MODELS.build(model)
