@@ -104,3 +104,19 @@ def test_collect_results_groups_seeds_from_logs(tmp_path):
     assert (method, n, mean, seeds, road) == ('toy_dacs', '2', '8.00',
                                               '7.00 9.00', '70.00')
     assert std == '1.41'
+
+
+def test_test_model_comes_from_the_flag_then_the_config():
+    import argparse
+
+    from mmengine.config import Config
+
+    from tools.test import deployed_network
+    uda = Config(dict(uda=dict(type='EGLP', test_model='nfnet_teacher')))
+    plain = Config(dict(model=dict(type='EncoderDecoder')))
+    flag = argparse.Namespace
+    assert deployed_network(uda, flag(test_model=None)) == 'nfnet_teacher'
+    assert deployed_network(uda, flag(test_model='fusion')) == 'fusion'
+    assert deployed_network(plain, flag(test_model=None)) == 'student'
+    with pytest.raises(SystemExit, match='no uda section'):
+        deployed_network(plain, flag(test_model='teacher'))
