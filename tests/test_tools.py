@@ -111,7 +111,9 @@ def test_test_model_comes_from_the_flag_then_the_config():
 
     from mmengine.config import Config
 
-    from tools.test import deployed_network
+    from mmseg.models.uda.eglp import EGLP
+    from tools.test import TEST_MODELS, deployed_network
+    assert TEST_MODELS == EGLP.TEST_MODELS  # the flag offers every network
     uda = Config(dict(uda=dict(type='EGLP', test_model='nfnet_teacher')))
     plain = Config(dict(model=dict(type='EncoderDecoder')))
     flag = argparse.Namespace

@@ -140,3 +140,21 @@ def test_deploy_labels_soft_uses_the_finished_ramp():
     # ranks: class 1 -> 1 (a = 1), class 2 -> 2 (a = 0.74)
     # fused: [0.1, 0.1, 0.74 * 0.8 + 0.26 * 0.4 = 0.696] -> class 2
     assert dms.deploy_labels(p_uda, p_nf).item() == 2
+
+
+def test_uda_checkpoint_loads_whole_and_strictly(tmp_path):
+    from mmseg.models.weights import load_uda_checkpoint
+    from mmseg.utils.checkpoint_io import CheckpointLoadError
+    source, target = _dacs('teacher'), _dacs('teacher')
+    _perturb(source.teacher.model, 7)
+    state = source.state_dict()
+    torch.save(dict(state_dict=state), tmp_path / 'full.pth')
+    load_uda_checkpoint(target, str(tmp_path / 'full.pth'))
+    batch = sample_batch(labelled=False)
+    assert torch.equal(target(batch['img'], batch['img_metas'], mode='tensor'),
+                       _logits(source.teacher.model, batch))
+    state = {k: v for k, v in state.items() if not k.startswith('teacher.')}
+    torch.save(dict(state_dict=state), tmp_path / 'student_only.pth')
+    with pytest.raises(CheckpointLoadError,
+                       match=r'student_only\.pth.*missing keys: teacher\.'):
+        load_uda_checkpoint(target, str(tmp_path / 'student_only.pth'))

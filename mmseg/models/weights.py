@@ -99,6 +99,24 @@ def load_backbone_pretrained(backbone: nn.Module,
               logger='current')
 
 
+def _read_state_dict(filename: str,
+                     trusted: bool) -> Dict[str, torch.Tensor]:
+    """The state dict of a checkpoint file, a DDP ``module.`` prefix
+    removed."""
+    state_dict = extract_state_dict(
+        load_checkpoint_file(filename, trusted=trusted), filename)
+    return strip_prefix(dict(state_dict), ('module.', ))
+
+
+def _load_strict(model: nn.Module, state_dict: Dict[str, torch.Tensor],
+                 filename: str) -> Dict[str, torch.Tensor]:
+    check_state_dict(model, state_dict, filename)
+    model.load_state_dict(state_dict, strict=True)
+    print_log(f'Loaded {len(state_dict)} tensors from {filename}',
+              logger='current')
+    return state_dict
+
+
 def load_segmentor_checkpoint(model: nn.Module,
                               filename: str,
                               trusted: bool = False
@@ -110,20 +128,14 @@ def load_segmentor_checkpoint(model: nn.Module,
     project's) the student is the ``model.*`` entries: teacher, ImageNet model
     and plug-in state are ignored. Returns the loaded dict.
     """
-    state_dict = extract_state_dict(
-        load_checkpoint_file(filename, trusted=trusted), filename)
-    state_dict = strip_prefix(dict(state_dict), ('module.', ))
+    state_dict = _read_state_dict(filename, trusted)
     if any(k.startswith(STUDENT_PREFIX) for k in state_dict):
         state_dict = {
             k: v
             for k, v in state_dict.items() if k.startswith(STUDENT_PREFIX)
         }
-    state_dict = strip_prefix(state_dict, WRAPPER_PREFIXES)
-    check_state_dict(model, state_dict, filename)
-    model.load_state_dict(state_dict, strict=True)
-    print_log(f'Loaded {len(state_dict)} tensors from {filename}',
-              logger='current')
-    return state_dict
+    return _load_strict(model, strip_prefix(state_dict, WRAPPER_PREFIXES),
+                        filename)
 
 
 def load_uda_checkpoint(model: nn.Module,
@@ -131,11 +143,4 @@ def load_uda_checkpoint(model: nn.Module,
                         trusted: bool = False) -> Dict[str, torch.Tensor]:
     """Load a whole UDA checkpoint (student, teachers, plug-in state)
     strictly into the UDA wrapper ``model``. Returns the loaded dict."""
-    state_dict = extract_state_dict(
-        load_checkpoint_file(filename, trusted=trusted), filename)
-    state_dict = strip_prefix(dict(state_dict), ('module.', ))
-    check_state_dict(model, state_dict, filename)
-    model.load_state_dict(state_dict, strict=True)
-    print_log(f'Loaded {len(state_dict)} tensors from {filename}',
-              logger='current')
-    return state_dict
+    return _load_strict(model, _read_state_dict(filename, trusted), filename)

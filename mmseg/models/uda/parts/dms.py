@@ -157,8 +157,7 @@ class DynamicMixing(FISRefiner):
         if self.mode == 'hard_pig':
             return fis_fuse(p_uda.argmax(1), p_nf.argmax(1), ranks, self.k,
                             self.exempt)
-        return self.soft_fuse(p_uda, p_nf, ranks,
-                              max(self.ramp_iters, 0)).argmax(1)
+        return self.soft_fuse(p_uda, p_nf, ranks, self.ramp_iters).argmax(1)
 
     # prompt-side policy -------------------------------------------------
     def prompt_mixture(self,
