@@ -85,9 +85,14 @@ def test_empty_stats_written_by_a_converter_fail_at_dataset_build(tmp_path):
     root = str(tmp_path / 'src')
     make_source(root)
     make_target(str(tmp_path / 'tgt'))
-    save_class_stats(root, [sample_stats(np.full((4, 4), 255, np.uint8),
-                                         f'{root}/gt/s{i}_labelTrainIds.png')
-                            for i in range(6)])
+    empty = [sample_stats(np.full((4, 4), 255, np.uint8),
+                          f'{root}/gt/s{i}_labelTrainIds.png')
+             for i in range(6)]
+    with pytest.raises(ClassStatsError, match='refusing to write class '
+                       'stats to .* the 6 entries hold no pixel'):
+        save_class_stats(root, empty)
+    with open(os.path.join(root, 'sample_class_stats.json'), 'w') as f:
+        json.dump(empty, f)  # as an older converter wrote them
     with pytest.raises(ClassStatsError) as err:
         uda(tmp_path, rcs=dict(min_pixels=4))
     assert 'sample_class_stats.json list no pixel of any class in 6 ' \

@@ -54,9 +54,18 @@ def sample_stats(label: np.ndarray, file: str,
 
 def save_class_stats(out_dir: str, sample_class_stats: Sequence[dict]) -> None:
     """Write the three stats files (see the module docstring) to
-    ``out_dir``."""
-    os.makedirs(out_dir, exist_ok=True)
+    ``out_dir``.
+
+    Raises:
+        ClassStatsError: the entries hold no pixel of any class (rare class
+            sampling could not use them); nothing is written.
+    """
     entries = [dict(s) for s in sample_class_stats]
+    if class_pixel_total(entries) == 0:
+        raise ClassStatsError(
+            f'refusing to write class stats to {out_dir}: the '
+            f'{len(entries)} entries hold no pixel of any class')
+    os.makedirs(out_dir, exist_ok=True)
     per_file: Dict[str, Dict[str, int]] = {}
     with_class: Dict[str, List[list]] = {}
     for entry in entries:
