@@ -221,3 +221,18 @@ def test_many_problems_are_listed_up_to_a_limit_and_counted(tmp_path,
     assert lines[-1] == 'warning: ... and 3 more warnings (first 20 listed)'
     assert '24 of 24 label files converted, 0 skipped, 23 suspicious' in \
         summary(out)
+
+
+def test_seco_tools_name_a_truncated_or_rgb_label(tmp_path):
+    from mmseg.datasets.transforms.loading import CorruptFileError
+    from mmseg.seco.relabel import read_label
+    path = str(tmp_path / 'x.png')
+    save(path, noisy())
+    truncate(path)
+    with pytest.raises(CorruptFileError, match=f'cannot decode label file '
+                       f'{path}'):
+        read_label(path)
+    save(path, np.stack([noisy()] * 3, axis=-1))
+    with pytest.raises(ValueError, match=f'label file {path} has shape '
+                       r'\(16, 32, 3\)'):
+        read_label(path)
