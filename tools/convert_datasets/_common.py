@@ -1,8 +1,9 @@
 """Shared pieces of the dataset converters: file search, label-id mapping,
-a process pool with a printed progress bar, the stats files."""
+a process pool with a printed progress bar (with ETA), the stats files."""
 import os
 import os.path as osp
 import sys
+import time
 from multiprocessing import Pool
 from typing import Callable, List, Sequence
 
@@ -43,10 +44,20 @@ def write_train_ids(label: np.ndarray, lut: np.ndarray, out_file: str
     return train_ids
 
 
-def progress(done: int, total: int, title: str, width: int = 30) -> None:
+def _clock(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
+
+
+def progress(done: int, total: int, title: str, start: float,
+             width: int = 30) -> None:
+    """One updating line: bar, ``done/total``, elapsed time and ETA (linear
+    in the items done since ``start``, a ``time.monotonic()`` value)."""
     filled = width * done // max(total, 1)
+    elapsed = time.monotonic() - start
+    eta = _clock(elapsed / done * (total - done)) if done else '?'
     sys.stdout.write(f'\r{title} [{"#" * filled}{"." * (width - filled)}] '
-                     f'{done}/{total}')
+                     f'{done}/{total}, elapsed {_clock(elapsed)}, ETA {eta}')
     if done == total:
         sys.stdout.write('\n')
     sys.stdout.flush()
@@ -57,16 +68,17 @@ def run_parallel(func: Callable, items: Sequence, nproc: int,
     """``[func(x) for x in items]`` on ``nproc`` processes, in order."""
     results = []
     total = len(items)
-    progress(0, total, title)
+    start = time.monotonic()
+    progress(0, total, title, start)
     if nproc > 1 and total > 1:
         with Pool(nproc) as pool:
             for result in pool.imap(func, items, chunksize=8):
                 results.append(result)
-                progress(len(results), total, title)
+                progress(len(results), total, title, start)
     else:
         for item in items:
             results.append(func(item))
-            progress(len(results), total, title)
+            progress(len(results), total, title, start)
     return results
 
 
