@@ -61,7 +61,7 @@ def test_folder_without_dump_or_checkpoint_is_named(tmp_path):
 
 def test_interrupted_message_is_one_line_with_the_resume_command(tmp_path):
     run = _run_dir(tmp_path, pointer='iter_4.pth')
-    line = interrupted_message(str(run), types.SimpleNamespace(iter=7))
+    line = interrupted_message(str(run), types.SimpleNamespace(iter=6))
     assert '\n' not in line
     assert 'iteration 7' in line and str(run / 'iter_4.pth') in line
     assert line.endswith(f'python run_experiments.py --resume {run}')

@@ -188,7 +188,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         metric.dataset_meta = getattr(dataset, 'metainfo', None)
     prefix = args.eval_option.get('imgfile_prefix', osp.join(
         osp.dirname(args.checkpoint), 'labelTrainIds'))
-    progress = ProgressBar(len(dataset))
+    progress = ProgressBar(len(dataset), file=sys.stdout)
     to_label_id = bool(args.eval_option.get('to_label_id', True))
     with torch.no_grad():
         for batch in loader:

@@ -4,8 +4,9 @@ mmengine's runner writes, on every start, the system environment, the whole
 config, the hook order, one ``paramwise_options`` line per parameter tensor
 (605 for the toy HRDA model) and two deprecation warnings that its own
 checkpoint hook triggers (``FileClient``, ``HardDiskBackend``) whatever the
-config says. The log file in the work dir keeps all of it except the
-warnings; the terminal gets one line pointing at the files instead.
+config says. The optimiser constructor logs one summary line instead of the
+per-parameter lines; the log file in the work dir keeps the environment,
+config and hook order, and the terminal gets one line pointing at the files.
 """
 import logging
 from typing import List
@@ -44,6 +45,7 @@ FILE_ONLY_RECORDS = (
     'Config:\n',
     'Hooks will be executed in the following order',
     '\n' + '-' * 60 + '\nSystem environment:',
+    'Distributed training is not used, all SyncBatchNorm',
 )
 
 

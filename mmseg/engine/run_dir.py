@@ -80,5 +80,5 @@ def interrupted_message(work_dir: str, runner: Any = None) -> str:
     ckpt = last_checkpoint(work_dir)
     saved = (f'last checkpoint {ckpt}' if ckpt else
              'no checkpoint yet (resuming starts at iteration 0)')
-    return (f'interrupted at iteration {runner.iter}; {saved}; resume with: '
+    return (f'interrupted in iteration {runner.iter + 1}; {saved}; resume with: '
             f'{resume_command(work_dir)}')
