@@ -55,7 +55,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default={},
         help='imgfile_prefix=DIR (default: labelTrainIds in the work dir) '
         'to_label_id=True|False, ...')
-    parser.add_argument('--show-dir', help='write palette overlays here')
+    parser.add_argument(
+        '--show-dir',
+        help='write figures here: image | ground truth | prediction (where '
+        'labels exist) with a class legend')
     parser.add_argument('--opacity', type=float, default=0.5)
     parser.add_argument(
         '--inference-mode',
@@ -149,13 +152,12 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     import torch
+    from mmengine.utils import ProgressBar
     from torch.utils.data import DataLoader
 
     from mmseg.datasets.collate import seg_collate
     from mmseg.evaluation.format_results import write_result_png
     from mmseg.evaluation.iou_metric import IoUMetric
-    from mmengine.utils import ProgressBar
-
     from mmseg.evaluation.titles import eval_title
     from mmseg.evaluation.visualize import write_show_image
     from mmseg.models.weights import (load_segmentor_checkpoint,
