@@ -3,6 +3,7 @@
     python run_experiments.py --config configs/toy/toy_hrda_mitb0.py
     python run_experiments.py --exp 1            # the sweep of experiments.py id 1
     python run_experiments.py --exp 1 --dry-run  # only write the generated configs
+    python run_experiments.py --resume WORK_DIR  # continue a run from its last checkpoint
 
 Each run gets ``work_dirs/<exp_name>/<yymmdd_HHMM>_<name>_<id>`` (config dump,
 log, checkpoints) and its generated config under ``configs/generated/``.
@@ -90,6 +91,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument('--exp', type=int, help='experiment id (experiments.py)')
     group.add_argument('--config', help='config file to train')
+    group.add_argument(
+        '--resume',
+        metavar='WORK_DIR',
+        help='continue the run in WORK_DIR (its config dump and latest '
+        'checkpoint)')
     parser.add_argument('--machine', choices=['local'], default='local')
     parser.add_argument('--seeds', type=int, nargs='+', default=None,
                         help='seeds of an --exp sweep (default: 0 1 2)')
@@ -129,9 +135,28 @@ def train_overrides(args: argparse.Namespace) -> List[str]:
     return ['--cfg-options'] + options if options else []
 
 
+def resume_run(args: argparse.Namespace) -> str:
+    """Train on in ``args.resume`` from its latest checkpoint; return the
+    config dump it used."""
+    from mmseg.engine.run_dir import RunDirError, config_dump
+    from tools.train import main as train_main
+    try:
+        config = config_dump(args.resume)
+    except RunDirError as err:
+        raise SystemExit(f'--resume: {err}') from None
+    print(f'resuming {args.resume} ({osp.basename(config)})', flush=True)
+    if not args.dry_run:
+        extra = [a for a in args.train_args if a != '--']
+        train_main([config, '--work-dir', args.resume, '--resume'] + extra +
+                   train_overrides(args))
+    return config
+
+
 def main(argv: Optional[List[str]] = None) -> List[str]:
     args = parse_args(argv)
     sys.path.insert(0, REPO_ROOT)
+    if args.resume:
+        return [resume_run(args)]
     if args.config:
         configs = [child_config(args.config, f'{args.machine}-basic', {})]
     else:

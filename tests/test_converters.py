@@ -76,7 +76,8 @@ def test_cityscapes_ids_stats_and_split_lists(tmp_path, capsys):
     with open(os.path.join(root, 'train.txt')) as f:
         assert f.read().split() == ['aachen/aachen_000000_000019',
                                     'bonn/bonn_000001_000019']
-    assert '3/3' in capsys.readouterr().out  # progress bar
+    out = capsys.readouterr().out  # progress bar with elapsed time and ETA
+    assert '3/3, elapsed 0:00:0' in out and 'ETA 0:00:00' in out
 
 
 def test_gta_converts_only_raw_labels(tmp_path):

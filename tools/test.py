@@ -1,6 +1,7 @@
 """Evaluate a checkpoint, save visualisations, or write test-server files.
 
     python tools/test.py CONFIG CHECKPOINT --eval mIoU
+    python tools/test.py WORK_DIR --eval mIoU   # its config dump, last checkpoint
     python tools/test.py CONFIG CHECKPOINT --show-dir preds --opacity 0.5
     python tools/test.py CONFIG CHECKPOINT --test-set --format-only \\
         --eval-option imgfile_prefix=labelTrainIds to_label_id=False
@@ -32,8 +33,11 @@ TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('config', help='config file, or a training work dir')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='checkpoint (default with a work dir: its last checkpoint)')
     parser.add_argument('--eval', nargs='+', help='metrics, e.g. mIoU')
     parser.add_argument(
         '--test-set',
@@ -49,8 +53,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         default={},
-        help='imgfile_prefix=DIR to_label_id=True|False, ...')
-    parser.add_argument('--show-dir', help='write palette overlays here')
+        help='imgfile_prefix=DIR (default: labelTrainIds in the work dir) '
+        'to_label_id=True|False, ...')
+    parser.add_argument(
+        '--show-dir',
+        help='write figures here: image | ground truth | prediction (where '
+        'labels exist) with a class legend')
     parser.add_argument('--opacity', type=float, default=0.5)
     parser.add_argument(
         '--inference-mode',
@@ -77,6 +85,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('--eval and --format-only are exclusive')
     if not args.eval and not args.format_only and not args.show_dir:
         parser.error('give at least one of --eval, --format-only, --show-dir')
+    from mmseg.engine.run_dir import RunDirError, resolve_run
+    try:
+        args.config, args.checkpoint = resolve_run(args.config, args.checkpoint)
+    except RunDirError as err:
+        parser.error(str(err))
     return args
 
 
@@ -139,19 +152,22 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     import torch
+    from mmengine.utils import ProgressBar
     from torch.utils.data import DataLoader
 
     from mmseg.datasets.collate import seg_collate
     from mmseg.evaluation.format_results import write_result_png
     from mmseg.evaluation.iou_metric import IoUMetric
-    from mmseg.evaluation.visualize import write_overlay
+    from mmseg.evaluation.titles import eval_title
+    from mmseg.evaluation.visualize import write_show_image
     from mmseg.models.weights import (load_segmentor_checkpoint,
                                       load_uda_checkpoint)
     from mmseg.registry import DATASETS, MODELS
     from mmseg.utils import register_all_modules
     register_all_modules()
 
-    dataset = DATASETS.build(test_dataset_cfg(cfg, args.test_set))
+    dataset_cfg = test_dataset_cfg(cfg, args.test_set)
+    dataset = DATASETS.build(dataset_cfg)
     loader = DataLoader(
         dataset, batch_size=1, shuffle=False, collate_fn=seg_collate,
         num_workers=int(cfg.data.get('workers_per_gpu', 0)))
@@ -164,17 +180,20 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         model = MODELS.build(uda_model_cfg(cfg, args, test_model))
         load_uda_checkpoint(model, args.checkpoint,
                             trusted=args.trust_checkpoint)
-    print(f'evaluating the {test_model}')
+    print(f'evaluating the {test_model} of {args.checkpoint}')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model.to(device).eval()
 
-    metric = IoUMetric() if args.eval else None
+    metric = IoUMetric(title=eval_title(dataset_cfg, test_model)) \
+        if args.eval else None
     if metric is not None:
         metric.dataset_meta = getattr(dataset, 'metainfo', None)
-    prefix = args.eval_option.get('imgfile_prefix', 'labelTrainIds')
+    prefix = args.eval_option.get('imgfile_prefix', osp.join(
+        osp.dirname(args.checkpoint), 'labelTrainIds'))
+    progress = ProgressBar(len(dataset), file=sys.stdout)
     to_label_id = bool(args.eval_option.get('to_label_id', True))
     with torch.no_grad():
-        for index, batch in enumerate(loader):
+        for batch in loader:
             results = model.val_step(batch)
             if metric is not None:
                 metric.process(batch, results)
@@ -186,13 +205,17 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                 if args.show_dir:
                     out = osp.join(args.show_dir,
                                    result['img_metas']['ori_filename'])
-                    write_overlay(filename, result['pred_sem_seg'],
-                                  osp.splitext(out)[0] + '.png',
-                                  opacity=args.opacity)
-            print(f'\r[{index + 1}/{len(dataset)}]', end='', flush=True)
+                    write_show_image(filename, result['pred_sem_seg'],
+                                     osp.splitext(out)[0] + '.png',
+                                     label=result.get('gt_sem_seg'),
+                                     opacity=args.opacity)
+            progress.update()
     print()
     if args.format_only:
         print(f'wrote {len(dataset)} prediction PNGs to {prefix}')
+    if args.show_dir:
+        print(f'wrote {len(dataset)} images (with labels: image | ground '
+              f'truth | prediction) to {args.show_dir}')
     return metric.evaluate(len(dataset)) if metric is not None else {}
 
 

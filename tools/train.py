@@ -15,6 +15,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmseg.engine.config_loader import (ConfigError,  # noqa: E402
                                         add_cfg_options_argument,
                                         describe_build_error, load_config)
+from mmseg.engine.run_dir import interrupted_message  # noqa: E402
 from mmseg.engine.toy_assets import prepare_toy_assets  # noqa: E402
 
 
@@ -88,12 +89,16 @@ def main(argv: Optional[List[str]] = None):
     work_dir = resolve_work_dir(cfg, args)
     cfg.work_dir = work_dir
     start = time.time()
+    runner = None
     try:
         runner = build_runner(cfg, work_dir, validate=not args.no_validate)
         runner.train()
     except (KeyError, TypeError) as err:  # unknown type / misspelt key
         raise ConfigError(
             f'{describe_build_error(err)} (config {args.config})') from err
+    except KeyboardInterrupt:  # Ctrl-C: one line, how to go on
+        print(interrupted_message(work_dir, runner), flush=True)
+        raise SystemExit(130) from None
     runner.logger.info(f'training took {time.time() - start:.1f} s; '
                        f'outputs in {work_dir}')
     return runner

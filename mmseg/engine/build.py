@@ -127,6 +127,14 @@ def hooks_from(cfg: Config) -> Dict[str, Any]:
     return dict(default_hooks=default_hooks, custom_hooks=custom_hooks)
 
 
+def eval_title_of(cfg: Config) -> str:
+    """What validation evaluates, e.g. ``'DarkZurich night val, student'``."""
+    from mmseg.evaluation.titles import deployed_network, eval_title
+    data = cfg.get('data') or {}
+    return eval_title(data.get('val', data.get('test')) or {},
+                      deployed_network(cfg))
+
+
 def runner_kwargs_from(cfg: Config,
                        work_dir: str,
                        validate: bool = True) -> Dict[str, Any]:
@@ -147,7 +155,8 @@ def runner_kwargs_from(cfg: Config,
             val_interval=evaluation.get('interval', max_iters)),
         val_cfg=dict(type='ValLoop'),
         val_evaluator=dict(
-            type='IoUMetric', **_plain(evaluation.get('metric_options', {}))),
+            dict(type='IoUMetric', title=eval_title_of(cfg)),
+            **_plain(evaluation.get('metric_options', {}))),
         load_from=cfg.get('load_from'),
         resume=bool(cfg.get('resume', False)),
         launcher=cfg.get('launcher', 'none'),

@@ -1,10 +1,12 @@
 """Optimiser constructor that only sees trainable parameters."""
+from collections import Counter
 from typing import List
 
 from mmengine.logging import MMLogger
 from mmengine.optim import DefaultOptimWrapperConstructor
 from torch import nn
 
+from mmseg.engine.console import drop_paramwise_options
 from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 
@@ -17,12 +19,23 @@ def _drop_frozen_param_warnings(record) -> bool:
 class TrainableOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     """mmengine's constructor (``paramwise_cfg.custom_keys`` etc.) minus frozen
     parameters: EMA teachers, the ImageNet feature model and similarity nets
-    have ``requires_grad=False`` and never enter the optimiser."""
+    have ``requires_grad=False`` and never enter the optimiser.
+
+    Instead of mmengine's line per parameter tensor and option it logs one
+    line: how many tensors train at each (lr, weight decay)."""
 
     def __call__(self, model: nn.Module):
         if not self.paramwise_cfg:  # force the per-parameter path below
             self.paramwise_cfg = dict(custom_keys={})
-        return super().__call__(model)
+        logger = MMLogger.get_current_instance()
+        logger.addFilter(drop_paramwise_options)
+        try:
+            wrapper = super().__call__(model)
+        finally:
+            logger.removeFilter(drop_paramwise_options)
+        logger.info('optimizer parameter groups: ' + summarize_groups(
+            wrapper.optimizer.param_groups))
+        return wrapper
 
     def add_params(self,
                    params: List[dict],
@@ -40,3 +53,12 @@ class TrainableOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             kept = [g for g in params[before:] if g['params'][0].requires_grad]
             del params[before:]
             params.extend(kept)
+
+
+def summarize_groups(param_groups: List[dict]) -> str:
+    """``'N tensors at lr=.., weight_decay=..; ...'`` for an optimiser's groups
+    (one group per tensor, as mmengine's paramwise constructor makes them)."""
+    counts = Counter((float(g.get('lr') or 0), float(g.get('weight_decay') or 0))
+                     for g in param_groups)
+    return '; '.join(f'{n} tensors at lr={lr:g}, weight_decay={wd:g}'
+                     for (lr, wd), n in counts.items())

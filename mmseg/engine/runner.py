@@ -8,8 +8,11 @@ Differences from the stock runner:
 * the message hub's history buffers are stored as plain arrays, so training
   checkpoints stay loadable with ``weights_only=True``;
 * the RNG states of python, numpy and torch are saved and restored on resume,
-  so a resumed run continues the same trajectory.
+  so a resumed run continues the same trajectory;
+* the terminal shows one line for the environment, config and hook order,
+  which go to the log file only (:mod:`mmseg.engine.console`).
 """
+import os.path as osp
 import random
 from typing import Any, Callable, Dict, Optional, Union
 
@@ -20,6 +23,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
+from mmseg.engine.console import (console_handlers, drop_file_only_records,
+                                  drop_mmengine_noise)
 from mmseg.utils.checkpoint_io import load_checkpoint_file
 
 _BUFFER_TAG = '__history_buffer__'
@@ -87,6 +92,17 @@ class SegRunner(Runner):
         self.trust_checkpoint = trust_checkpoint
         self._resumed_rng_state: Optional[Dict[str, Any]] = None
         super().__init__(*args, **kwargs)
+        name = osp.basename(self.cfg.filename) if self.cfg.filename else None
+        dump = f'config {osp.join(self.work_dir, name)}; ' if name else ''
+        self.logger.info(f'{dump}environment, config and hooks: '
+                         f'{osp.join(self.log_dir, self.timestamp)}.log')
+
+    def build_logger(self, *args, **kwargs):
+        logger = super().build_logger(*args, **kwargs)
+        logger.addFilter(drop_mmengine_noise)
+        for handler in console_handlers(logger):
+            handler.addFilter(drop_file_only_records)
+        return logger
 
     @classmethod
     def from_cfg(cls, cfg) -> 'SegRunner':

@@ -37,7 +37,10 @@ def train_and_export(config: str, out: str, work_dir: Optional[str] = None) -> s
     from mmseg.engine.config_loader import load_config
     from mmseg.engine.toy_assets import prepare_toy_assets
     from mmseg.utils import register_all_modules
+    from mmseg.engine.build import eval_title_of
     cfg = load_config(config)
+    cfg.merge_from_dict({'evaluation.metric_options.title':
+                         f'toy pretraining, {eval_title_of(cfg)}'})
     register_all_modules()
     prepare_toy_assets(cfg)
     work_dir = work_dir or osp.join(

@@ -69,6 +69,8 @@ class IoUMetric(BaseMetric):
         classes: class names; default ``dataset_meta['classes']`` or the 19
             Cityscapes classes.
         print_table: log the per-class table.
+        title: what was evaluated, shown in the table headers, e.g.
+            ``'DarkZurich night val, student'`` (:mod:`.titles`).
     """
 
     default_prefix: Optional[str] = ''  # metric keys without a prefix
@@ -78,7 +80,8 @@ class IoUMetric(BaseMetric):
                  extra_class_subsets: Optional[Dict[str, Sequence[int]]] =
                  None,
                  classes: Optional[Sequence[str]] = None,
-                 print_table: bool = True, **kwargs) -> None:
+                 print_table: bool = True,
+                 title: Optional[str] = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.ignore_index = ignore_index
         self.subsets = dict(extra_class_subsets or {})
@@ -87,6 +90,7 @@ class IoUMetric(BaseMetric):
             self.subsets.setdefault('mIoU13', SYNTHIA_13_CLASSES)
         self._classes = tuple(classes) if classes is not None else None
         self.print_table = print_table
+        self.title = title
 
     @property
     def class_names(self) -> tuple:
@@ -137,7 +141,8 @@ class IoUMetric(BaseMetric):
         rows = [[name, metrics[f'IoU.{name}'], metrics[f'Acc.{name}']]
                 for name in self.class_names]
         summary = [k for k in metrics if '.' not in k]
-        print_log('per class results:\n' + format_table(
+        about = f' ({self.title})' if self.title else ''
+        print_log(f'per class results{about}:\n' + format_table(
             ['Class', 'IoU', 'Acc'], rows), logger='current')
-        print_log('Summary:\n' + format_table(
+        print_log(f'Summary{about}:\n' + format_table(
             summary, [[metrics[k] for k in summary]]), logger='current')

@@ -1,13 +1,18 @@
-"""Colour overlays of segmentation maps (``tools/test.py --show-dir``)."""
+"""Colour overlays of segmentation maps (``tools/test.py --show-dir``).
+
+:func:`show_image` composes what ``--show-dir`` writes: image | ground truth |
+prediction side by side when the sample has labels (else the prediction
+overlay alone), with a legend of the classes that appear.
+"""
 import os
 import os.path as osp
-from typing import Any, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
 import torch
 
-from mmseg.datasets.cityscapes_labels import PALETTE
+from mmseg.datasets.cityscapes_labels import CLASSES, PALETTE
 from mmseg.datasets.transforms.loading import read_image
 
 
@@ -51,4 +56,92 @@ def write_overlay(img: Union[str, np.ndarray], seg: Any, out_file: str,
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
     if not cv2.imwrite(out_file, blended):
         raise IOError(f'cannot write overlay image {out_file}')
+    return out_file
+
+
+LEGEND_ENTRY_WIDTH = 170  # pixels per legend entry
+LEGEND_ROW_HEIGHT = 22
+TITLE_HEIGHT = 22
+
+
+def _as_map(seg: Any) -> np.ndarray:
+    if isinstance(seg, torch.Tensor):
+        seg = seg.detach().cpu().numpy()
+    return np.asarray(seg).squeeze()
+
+
+def _put_text(img: np.ndarray, text: str, org) -> None:
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1,
+                cv2.LINE_AA)
+
+
+def titled(img: np.ndarray, title: str) -> np.ndarray:
+    """``img`` (BGR uint8) under a white bar holding ``title``."""
+    bar = np.full((TITLE_HEIGHT, img.shape[1], 3), 255, dtype=np.uint8)
+    _put_text(bar, title, (4, TITLE_HEIGHT - 7))
+    return np.vstack([bar, img])
+
+
+def legend(class_ids: Sequence[int], width: int,
+           classes: Sequence[str] = CLASSES,
+           palette: Sequence[Sequence[int]] = PALETTE) -> np.ndarray:
+    """A white BGR strip ``width`` pixels wide: a colour swatch and the name
+    of each of ``class_ids``, as many per row as fit."""
+    per_row = max(1, width // LEGEND_ENTRY_WIDTH)
+    rows = max(1, -(-len(class_ids) // per_row))
+    strip = np.full((rows * LEGEND_ROW_HEIGHT + 6, width, 3), 255, np.uint8)
+    for k, c in enumerate(class_ids):
+        x = 6 + (k % per_row) * LEGEND_ENTRY_WIDTH
+        y = 4 + (k // per_row) * LEGEND_ROW_HEIGHT
+        color = tuple(int(v) for v in palette[c][::-1]) if c < len(
+            palette) else (0, 0, 0)
+        cv2.rectangle(strip, (x, y), (x + 14, y + 14), color, -1)
+        cv2.rectangle(strip, (x, y), (x + 14, y + 14), (0, 0, 0), 1)
+        name = classes[c] if c < len(classes) else str(c)
+        _put_text(strip, name, (x + 20, y + 12))
+    return strip
+
+
+def present_classes(*maps: np.ndarray, num_classes: int,
+                    ignore_index: int = 255) -> List[int]:
+    """Sorted class ids below ``num_classes`` found in any of ``maps``."""
+    found = set()
+    for seg in maps:
+        found.update(int(v) for v in np.unique(seg))
+    return sorted(c for c in found if c != ignore_index and c < num_classes)
+
+
+def show_image(img: np.ndarray, pred: Any, label: Any = None,
+               classes: Sequence[str] = CLASSES,
+               palette: Sequence[Sequence[int]] = PALETTE,
+               opacity: float = 0.5, ignore_index: int = 255) -> np.ndarray:
+    """BGR uint8 figure of one prediction: ``image | ground truth |
+    prediction`` (each titled) when ``label`` is given, else the prediction
+    overlay alone; below, the legend of the classes in either map.
+    ``pred`` and ``label`` are train-id maps ``[H, W]`` (any size: they are
+    nearest-resized to the image)."""
+    pred = _as_map(pred)
+    panels = []
+    maps = [pred]
+    if label is not None:
+        label = _as_map(label)
+        maps.append(label)
+        panels += [titled(img, 'image'), titled(overlay_segmentation(
+            img, label, palette, opacity, ignore_index), 'ground truth')]
+    panels.append(titled(overlay_segmentation(
+        img, pred, palette, opacity, ignore_index), 'prediction'))
+    row = np.hstack(panels)
+    ids = present_classes(*maps, num_classes=len(classes),
+                          ignore_index=ignore_index)
+    return np.vstack([row, legend(ids, row.shape[1], classes, palette)])
+
+
+def write_show_image(img: Union[str, np.ndarray], pred: Any, out_file: str,
+                     label: Any = None, **kwargs) -> str:
+    """:func:`show_image` of ``img`` (a path or a BGR array) written to
+    ``out_file`` (folders created); returns ``out_file``."""
+    image = read_image(img) if isinstance(img, str) else img
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    if not cv2.imwrite(out_file, show_image(image, pred, label, **kwargs)):
+        raise IOError(f'cannot write image {out_file}')
     return out_file

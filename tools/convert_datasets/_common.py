@@ -1,9 +1,10 @@
 """Shared pieces of the dataset converters: file search, a process pool
-with a printed progress bar, the stats files (checked label conversion:
-``_labels.py``)."""
+with a printed progress bar (with ETA), the stats files (checked label
+conversion: ``_labels.py``)."""
 import os
 import os.path as osp
 import sys
+import time
 from multiprocessing import Pool
 from typing import Callable, List, Sequence
 
@@ -31,10 +32,20 @@ def find_files(root: str, suffix: str,
     return sorted(found)
 
 
-def progress(done: int, total: int, title: str, width: int = 30) -> None:
+def _clock(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
+
+
+def progress(done: int, total: int, title: str, start: float,
+             width: int = 30) -> None:
+    """One updating line: bar, ``done/total``, elapsed time and ETA (linear
+    in the items done since ``start``, a ``time.monotonic()`` value)."""
     filled = width * done // max(total, 1)
+    elapsed = time.monotonic() - start
+    eta = _clock(elapsed / done * (total - done)) if done else '?'
     sys.stdout.write(f'\r{title} [{"#" * filled}{"." * (width - filled)}] '
-                     f'{done}/{total}')
+                     f'{done}/{total}, elapsed {_clock(elapsed)}, ETA {eta}')
     if done == total:
         sys.stdout.write('\n')
     sys.stdout.flush()
@@ -45,16 +56,17 @@ def run_parallel(func: Callable, items: Sequence, nproc: int,
     """``[func(x) for x in items]`` on ``nproc`` processes, in order."""
     results = []
     total = len(items)
-    progress(0, total, title)
+    start = time.monotonic()
+    progress(0, total, title, start)
     if nproc > 1 and total > 1:
         with Pool(nproc) as pool:
             for result in pool.imap(func, items, chunksize=8):
                 results.append(result)
-                progress(len(results), total, title)
+                progress(len(results), total, title, start)
     else:
         for item in items:
             results.append(func(item))
-            progress(len(results), total, title)
+            progress(len(results), total, title, start)
     return results
 
 

@@ -24,6 +24,7 @@ PANELS: List[Tuple[str, str, str]] = [
     ('mixed_pred', 'Prediction (mix)', 'label'),
     ('target_pred', 'Prediction (target)', 'label'),
     ('masked_img', 'MIC Masked Image', 'image'),
+    ('scale_attention', 'HRDA Scale Attention (target)', 'weight'),
 ]
 
 
@@ -57,7 +58,9 @@ class UDADebugImageHook(Hook):
     """Asks the UDA model to keep one step's tensors and plots them.
 
     Writes ``<work_dir>/debug/<iter:06d>_<sample>.png`` with one column per
-    available panel (source/target/pseudo-label/mix/prediction, MIC mask).
+    available panel (source/target/pseudo-label/mix/prediction, MIC mask,
+    HRDA's scale attention on the target); the pseudo weight, domain mask
+    and attention panels carry a colour scale.
     Nothing is plotted inside the training step.
     """
 
@@ -95,18 +98,30 @@ class UDADebugImageHook(Hook):
         batch = debug['source_img'].shape[0]
         paths = []
         for j in range(min(batch, self.max_samples)):
-            fig, axes = plt.subplots(
-                1, len(panels), figsize=(3 * len(panels), 3), squeeze=False)
-            for ax, (key, title, kind) in zip(axes[0], panels):
-                ax.imshow(
-                    panel(debug[key], kind, j, debug['img_norm_cfg']),
-                    cmap='viridis' if kind == 'weight' else None,
-                    vmin=0,
-                    vmax=1)
-                ax.set_title(title, fontsize=8)
-                ax.axis('off')
+            fig = self.figure(debug, panels, j)
             path = osp.join(out_dir, f'{iteration:06d}_{j}.png')
             fig.savefig(path, dpi=80, bbox_inches='tight')
             plt.close(fig)
             paths.append(path)
         return paths
+
+    @staticmethod
+    def figure(debug: Dict[str, Any], panels: List[Tuple[str, str, str]],
+               index: int):
+        """One row of ``panels`` for sample ``index``; weight panels
+        (pseudo weight, domain mask, scale attention) get a 0..1 colour
+        scale."""
+        import matplotlib.pyplot as plt
+        fig, axes = plt.subplots(
+            1, len(panels), figsize=(3 * len(panels), 3), squeeze=False)
+        for ax, (key, title, kind) in zip(axes[0], panels):
+            image = ax.imshow(
+                panel(debug[key], kind, index, debug['img_norm_cfg']),
+                cmap='viridis' if kind == 'weight' else None,
+                vmin=0,
+                vmax=1)
+            if kind == 'weight':
+                fig.colorbar(image, ax=ax, fraction=0.046, pad=0.02)
+            ax.set_title(title, fontsize=8)
+            ax.axis('off')
+        return fig

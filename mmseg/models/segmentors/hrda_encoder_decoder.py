@@ -236,6 +236,18 @@ class HRDAEncoderDecoder(EncoderDecoder):
                              f'of the scales {self.scales}')
         return feats[self.scales.index(self.feature_scale)]
 
+    @torch.no_grad()
+    def scale_attention(self, img: torch.Tensor) -> Optional[torch.Tensor]:
+        """The scale attention of ``img`` ``[B, 3, H, W]``: the weight of the HR
+        branch per pixel, ``[B, 1, H, W]`` in 0..1 (mean over classes for a
+        class-wise attention); None with a fixed attention."""
+        lr = self.extract_unscaled_feat(self.scaled_image(img, self.scales[0]))
+        att = self.decode_head.get_scale_attention(lr)
+        if not torch.is_tensor(att):
+            return None
+        return F.interpolate(att.mean(1, keepdim=True), size=img.shape[2:],
+                             mode='bilinear', align_corners=self.align_corners)
+
     # ------------------------------------------------------------ heads
     def encode_decode(self, img: torch.Tensor,
                       img_metas: List[dict]) -> torch.Tensor:

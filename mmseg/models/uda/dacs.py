@@ -325,6 +325,10 @@ class DACS(BaseModel):
                 ctx.mixed.img, ctx.target['img_metas']).argmax(1)
             debug['target_pred'] = self.model.encode_decode(
                 ctx.target['img'], ctx.target['img_metas']).argmax(1)
+            if hasattr(self.model, 'scale_attention'):  # HRDA
+                attention = self.model.scale_attention(ctx.target['img'])
+                if attention is not None:
+                    debug['scale_attention'] = attention
             self.model.train(was_training)
         debug.update(ctx.extras.get('debug', {}))
         self._debug = {

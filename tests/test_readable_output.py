@@ -1,0 +1,162 @@
+"""What users read: optimiser summary instead of per-parameter lines, table
+titles, --show-dir figures, the debug figure, console filters, packaging."""
+import logging
+import os.path as osp
+import tomllib
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import MMLogger
+from torch import nn
+
+from mmseg.engine.console import (drop_file_only_records,
+                                  drop_mmengine_noise)
+from mmseg.engine.optim_constructor import TrainableOptimWrapperConstructor
+from mmseg.evaluation import iou_metric
+from mmseg.evaluation.titles import deployed_network, eval_title, split_name
+from mmseg.evaluation.visualize import (TITLE_HEIGHT, legend,
+                                        present_classes, show_image)
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def test_optimizer_logs_one_summary_not_a_line_per_parameter():
+    logger = MMLogger.get_instance('test_paramwise_summary')
+    records = _Records()
+    logger.addHandler(records)
+    model = nn.Sequential(nn.Linear(2, 2), nn.LayerNorm(2))
+    TrainableOptimWrapperConstructor(
+        dict(optimizer=dict(type='AdamW', lr=1.0, weight_decay=0.01)),
+        dict(custom_keys={'1': dict(decay_mult=0.0)}))(model)
+    assert not [m for m in records.messages if 'paramwise_options' in m]
+    summary = [m for m in records.messages if m.startswith('optimizer')]
+    assert summary == ['optimizer parameter groups: 2 tensors at lr=1, '
+                       'weight_decay=0.01; 2 tensors at lr=1, weight_decay=0']
+
+
+@pytest.mark.parametrize('dataset, name', [
+    (dict(type='DarkZurichDataset', img_dir='rgb_anon/val/night'),
+     'DarkZurich night val'),
+    (dict(type='CityscapesDataset', img_dir='leftImg8bit/val'),
+     'Cityscapes val'),
+    (dict(type='ACDCDataset', subset='test', condition='night'),
+     'ACDC night test'),
+    (dict(type='NightCityDataset', img_dir='img/val'), 'NightCity val'),
+    (dict(type='MyDataset', img_dir='images'), 'My images'),
+])
+def test_split_names(dataset, name):
+    assert split_name(dataset) == name
+
+
+def test_title_names_the_deployed_network():
+    val = dict(type='DarkZurichDataset', img_dir='rgb_anon/val/night')
+    assert eval_title(val, deployed_network(dict(uda=dict(alpha=0.9)))) == \
+        'DarkZurich night val, student'
+    assert deployed_network(dict(uda=dict(test_model='teacher'))) == 'teacher'
+    assert deployed_network(dict(model=dict())) == 'segmentor'
+
+
+def test_metric_tables_carry_the_title(monkeypatch):
+    logged = []
+    monkeypatch.setattr(iou_metric, 'print_log',
+                        lambda msg, **kw: logged.append(msg))
+    metric = iou_metric.IoUMetric(classes=('a', 'b'),
+                                  title='DarkZurich night val, student')
+    metric.process(None, [dict(pred_sem_seg=torch.zeros(2, 2, dtype=torch.long),
+                               gt_sem_seg=torch.zeros(2, 2, dtype=torch.long))])
+    metric.evaluate(1)
+    assert logged[0].startswith(
+        'per class results (DarkZurich night val, student):')
+    assert logged[1].startswith('Summary (DarkZurich night val, student):')
+
+
+def test_console_filters_drop_env_config_hooks_and_mmengine_noise():
+    def record(msg):
+        return logging.LogRecord('x', logging.INFO, '', 0, msg, None, None)
+    for msg in ('Config:\nx = 1', 'Hooks will be executed in the following '
+                'order:\n...', '\n' + '-' * 60 + '\nSystem environment:\n'):
+        assert not drop_file_only_records(record(msg))
+    assert drop_file_only_records(record('Iter(train) [1/4]'))
+    assert not drop_mmengine_noise(record(
+        '"FileClient" will be deprecated in future. Please use io functions'))
+    assert drop_mmengine_noise(record('Saving checkpoint at 4 iterations'))
+
+
+def test_show_image_puts_image_label_prediction_side_by_side_with_legend():
+    img = np.full((20, 30, 3), 128, np.uint8)
+    pred = np.zeros((20, 30), np.int64)
+    pred[:, 15:] = 11  # person
+    label = np.full((10, 15), 255, np.int64)  # other size: resized
+    label[:5] = 0
+    out = show_image(img, pred, label)
+    assert out.shape[1] == 90 and out.shape[0] > 20 + TITLE_HEIGHT
+    assert present_classes(pred, label, num_classes=19) == [0, 11]
+    strip = out[20 + TITLE_HEIGHT:]
+    # the legend holds the swatches of road (128, 64, 128) and person
+    # (220, 20, 60), in BGR
+    for rgb in ((128, 64, 128), (220, 20, 60)):
+        assert (strip == np.array(rgb[::-1], np.uint8)).all(-1).any()
+    alone = show_image(img, pred)
+    assert alone.shape[1] == 30
+    assert legend([], 30).shape[1] == 30
+
+
+def test_debug_figure_has_colour_scales_for_weights():
+    from mmseg.engine.hooks.debug_image_hook import PANELS, UDADebugImageHook
+    norm = dict(mean=[0, 0, 0], std=[1, 1, 1])
+    debug = dict(source_img=torch.rand(1, 3, 8, 8) * 255,
+                 pseudo_weight=torch.rand(1, 8, 8),
+                 scale_attention=torch.rand(1, 1, 8, 8), img_norm_cfg=norm)
+    panels = [p for p in PANELS if p[0] in debug]
+    fig = UDADebugImageHook.figure(debug, panels, 0)
+    # three panels plus one colour bar per weight panel
+    assert len(fig.axes) == 5
+    titles = [ax.get_title() for ax in fig.axes]
+    assert 'HRDA Scale Attention (target)' in titles
+
+
+def test_hrda_exposes_its_scale_attention():
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+    from mmengine.config import Config
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/_base_/models/hrda_daformer_sepaspp_mitb0.py'))
+    model = dict(cfg.model, pretrained=None)
+    segmentor = MODELS.build(model).eval()
+    att = segmentor.scale_attention(torch.rand(1, 3, 64, 64))
+    assert att.shape == (1, 1, 64, 64)
+    assert 0 <= float(att.min()) and float(att.max()) <= 1
+
+
+def test_pyproject_packages_cover_mmseg():
+    from setuptools import find_packages
+    with open(osp.join(REPO, 'pyproject.toml'), 'rb') as f:
+        project = tomllib.load(f)
+    find = project['tool']['setuptools']['packages']['find']
+    packages = set(find_packages(REPO, include=find['include']))
+    on_disk = {osp.relpath(d, REPO).replace(osp.sep, '.')
+               for d in _package_dirs(osp.join(REPO, 'mmseg'))}
+    assert 'mmseg.models.uda.parts' in packages
+    assert packages == on_disk
+    dynamic = project['tool']['setuptools']['dynamic']
+    assert dynamic['dependencies']['file'] == ['requirements.txt']
+    assert dynamic['version']['attr'] == 'mmseg.__version__'
+
+
+def _package_dirs(root):
+    import os
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != '__pycache__']
+        if any(f.endswith('.py') for f in files):
+            yield folder
