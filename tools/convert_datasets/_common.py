@@ -8,8 +8,6 @@ import time
 from multiprocessing import Pool
 from typing import Callable, List, Sequence
 
-import numpy as np
-from PIL import Image
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO_ROOT not in sys.path:
