@@ -20,7 +20,7 @@ from mmseg.models.uda.parts.prototype_alignment import \
 from mmseg.models.uda.parts.rare_class_memory import (RCM_CLASSES,
                                                       RareClassMemory)
 from mmseg.utils import dist as udist
-from uda_fixtures import NORM
+from uda_fixtures import NORM, optim_wrapper_for, tiny_model_cfg
 
 WORLD = 2
 STEPS = 3
@@ -251,3 +251,93 @@ def test_fpa_prototype_memory_replays_every_ranks_samples(ranks):
     one_process = run_fpa(_both_ranks(fpa_inputs), num_samples=2 * WORLD)
     assert_same(one_process, ranks[0]['fpa'])
     assert ranks[0]['fpa']['seen'].all(1).any()
+
+
+# ------------------------------------------------- whole UDA steps, 2 ranks
+def _eglp_cfg() -> dict:
+    return dict(
+        type='EGLP', model=tiny_model_cfg(hrda=True), max_iters=10,
+        alpha=0.9, pseudo_threshold=0.5,
+        dms=dict(type='DMS', mode='soft', k=2, ramp_iters=0, mask_prob=0.0,
+                 similarity=dict(metric='lpips', ema=0.9, lpips=dict(
+                     type='LPIPS', pretrained=False))),
+        mix_augmenters=[dict(type='RCM', min_area=4, prob=1.0)])
+
+
+def _dsrnss_cfg() -> dict:
+    return dict(
+        type='DACS', model=tiny_model_cfg(), max_iters=10, alpha=0.9,
+        pseudo_threshold=0.5,
+        mix_augmenters=[dict(type='LongTailMemoryBank', paste_interval=1,
+                             classes=RCM_CLASSES)],
+        extra_losses=[dict(type='FPA', start_iter=0, ema_prototypes=True,
+                           feat_channels=256)])
+
+
+def _step_batch(rank: int, step: int) -> Dict:
+    def sample(part: int, labelled: bool = True) -> Dict:
+        img, label = _source(rank, step, part, size=64)
+        label[:, :, :4] = 255
+        out = dict(img=img,
+                   img_metas=[dict(img_shape=(64, 64, 3),
+                                   ori_shape=(64, 64, 3),
+                                   pad_shape=(64, 64, 3), scale_factor=1.0,
+                                   flip=False, flip_direction=None,
+                                   img_norm_cfg=NORM, filename='x.png',
+                                   ori_filename='x.png')] * 2)
+        if labelled:
+            out['gt_semantic_seg'] = label
+        return out
+
+    return dict(source=sample(7), target=sample(8, False), prompt=sample(9))
+
+
+def _average_gradients_before_step(wrapper) -> None:
+    """What DDP does: each gradient becomes the mean over the ranks."""
+    step = wrapper.step
+
+    def averaged_step(**kwargs):
+        for group in wrapper.optimizer.param_groups:
+            for param in group['params']:
+                if param.grad is not None:
+                    param.grad.copy_(udist.all_reduce_mean(param.grad))
+        step(**kwargs)
+
+    wrapper.step = averaged_step
+
+
+def uda_worker(rank: int) -> Dict:
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+    register_all_modules()
+    out = {}
+    for name, cfg in (('eglp', _eglp_cfg()), ('dsrnss', _dsrnss_cfg())):
+        torch.manual_seed(0)  # the same initial networks on every rank
+        model = MODELS.build(cfg)
+        model.init_weights()
+        wrapper = optim_wrapper_for(model)
+        _average_gradients_before_step(wrapper)
+        torch.manual_seed(1 + rank)  # rank-local mixing/augmentation draws
+        logs = [model.train_step(_step_batch(rank, step), wrapper)
+                for step in range(2)]
+        out[name] = dict(state=dict(model.state_dict()),
+                         logs=[{k: float(v.detach()) for k, v in log.items()}
+                               for log in logs])
+    return out
+
+
+@pytest.mark.slow
+def test_uda_steps_leave_every_network_and_bank_identical():
+    """EGLP (HRDA, RCM, DMS with EMA similarity) and DACS with the DSRNSS
+    bank and FPA memory: after 2 steps on different data per rank, with
+    gradients averaged as DDP does, the students, teachers, NFNets, running
+    statistics and banks are bitwise the same on both ranks."""
+    ranks = run_on_ranks(uda_worker, WORLD)
+    for name in ('eglp', 'dsrnss'):
+        assert ranks[0][name]['logs'] != ranks[1][name]['logs']  # own data
+        assert_same(ranks[0][name]['state'], ranks[1][name]['state'], name)
+    state = ranks[0]['eglp']['state']
+    assert state['dms.similarity.seen'].any()
+    assert sum(len(q['imgs']) for q in
+               state['mix_augmenters.0._extra_state']['queues'].values())
+    assert ranks[0]['dsrnss']['state']['extra_losses.0.proto_seen'].any()
