@@ -36,6 +36,8 @@ IGNORE_INDEX = 255
 TERM_WEIGHT = 0.1
 # Dynamic and small classes: pole, light, sign, person .. bicycle.
 DYNAMIC_SMALL_CLASSES = (5, 6, 7, 11, 12, 13, 14, 15, 16, 17, 18)
+# (domain 0 source / 1 target, prototypes [K, C], present [K]) of one sample
+Observation = Tuple[int, torch.Tensor, torch.Tensor]
 
 
 def _as_label(y: torch.Tensor) -> torch.Tensor:
@@ -259,8 +261,8 @@ class FeaturePrototypeAlignment(ExtraLoss):
         use_memory = (present & seen)[:, None]
         m = self.ema_momentum
         blended = torch.where(use_memory,
-                              m * memory.to(current.dtype) +
-                              (1 - m) * current, current)
+                              m * memory.to(current.dtype) + (1 - m) * current,
+                              current)
         with torch.no_grad():
             memory[present] = blended.detach()[present].to(memory.dtype)
             seen |= present
@@ -268,8 +270,7 @@ class FeaturePrototypeAlignment(ExtraLoss):
 
     def _remember(self, domain: int, f: torch.Tensor, y: torch.Tensor,
                   memory: torch.Tensor, seen: torch.Tensor,
-                  observed: List[Tuple[int, torch.Tensor, torch.Tensor]]
-                  ) -> torch.Tensor:
+                  observed: List[Observation]) -> torch.Tensor:
         """Blend the current prototypes of ``domain`` with the step's
         working ``memory``/``seen``; note them in ``observed``."""
         f, y = _as_feature(f), _as_label(y)
@@ -284,9 +285,7 @@ class FeaturePrototypeAlignment(ExtraLoss):
         return self._blend(memory[domain], seen[domain], current, present)
 
     @torch.no_grad()
-    def _update_memory(
-            self, observed: List[Tuple[int, torch.Tensor,
-                                       torch.Tensor]]) -> None:
+    def _update_memory(self, observed: List[Observation]) -> None:
         """Apply every rank's observations to the memory in rank order."""
         if not observed:
             return
@@ -325,7 +324,7 @@ class FeaturePrototypeAlignment(ExtraLoss):
         y_t = self.target_labels(ctx)[:n]
         y_m = ctx.mixed.label[:n]
         src_tgt, src_mix = [], []
-        observed: List[Tuple[int, torch.Tensor, torch.Tensor]] = []
+        observed: List[Observation] = []
         if self.ema_prototypes:
             memory = self.proto_memory.clone()
             seen = self.proto_seen.clone()
