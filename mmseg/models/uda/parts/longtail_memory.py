@@ -73,8 +73,8 @@ class LongTailMemoryBank(MixAugmenter):
                       if paste_after_aug else 'before_strong_aug')
         self.reset_weight = reset_weight
         self.images: List[torch.Tensor] = []  # [B, 3, H, W] masked images
-        self.masks: List[torch.Tensor] = []  # [B, 1, H, W] float 0/1
-        self.labels: List[torch.Tensor] = []  # [B, 1, H, W] int64
+        self.masks: List[torch.Tensor] = []  # [B, 1, H, W] bool
+        self.labels: List[torch.Tensor] = []  # [B, 1, H, W] uint8
 
     def __len__(self) -> int:
         return len(self.masks)
@@ -93,8 +93,8 @@ class LongTailMemoryBank(MixAugmenter):
         offset = sum(sizes[:rank()])
         rows = slice(offset, offset + sizes[rank()])
         masked_img = all_gather_cat((img * mask).detach().clone())
-        masked_label = all_gather_cat((label * mask).long())
-        mask = all_gather_cat(mask.float())
+        masked_label = all_gather_cat((label * mask).to(torch.uint8))
+        mask = all_gather_cat(mask)
         if self.masks and self.masks[0].shape != mask.shape:
             print_log(
                 'LongTailMemoryBank: source batch shape '
@@ -168,5 +168,5 @@ class LongTailMemoryBank(MixAugmenter):
             self.images, self.masks, self.labels = [], [], []
             return
         self.images = list(state['images'].float().unbind(0))
-        self.masks = list(state['masks'].float().unbind(0))
-        self.labels = list(state['labels'].long().unbind(0))
+        self.masks = list(state['masks'].bool().unbind(0))
+        self.labels = list(state['labels'].to(torch.uint8).unbind(0))
