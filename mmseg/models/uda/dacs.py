@@ -8,6 +8,7 @@ from mmengine.optim import OptimWrapper
 from torch import nn
 
 from mmseg.registry import MODELS
+from mmseg.utils.dist import mean_buffers_
 from .parts.context import (ExtraLoss, MixAugmenter, MixedBatch,
                             PseudoLabelRefiner, PseudoLabels, UDAStepContext)
 from .parts.feature_distance import ImageNetFeatureDistance
@@ -48,6 +49,7 @@ class DACS(BaseModel):
         backward(mixed loss)
         backward(extra losses)                           MIC, FPA, EB, ...
         optimiser step
+        sync buffers: running statistics averaged over the ranks
 
     Evaluation and inference use the network ``test_model`` names:
     ``'student'`` (the reference) or ``'teacher'`` (the EMA teacher); see
@@ -171,9 +173,25 @@ class DACS(BaseModel):
             log.update(self.target_stage(ctx, optim_wrapper))
             log.update(self.extra_stage(ctx, optim_wrapper))
         optim_wrapper.step()
+        self.sync_buffers()
         self._collect_debug(ctx)
         self.iteration += 1
         return log
+
+    def buffered_networks(self) -> List[nn.Module]:
+        """Networks whose buffers (BatchNorm running statistics) change in
+        the step: the student and, in train BN mode, the teacher."""
+        nets = [self.model]
+        if self.teacher is not None:
+            nets.append(self.teacher.model)
+        return nets
+
+    def sync_buffers(self) -> None:
+        """Across ranks: each network's floating buffers become their mean
+        over the ranks (a no-op in one process), so every rank holds the
+        same running statistics after the step."""
+        for net in self.buffered_networks():
+            mean_buffers_(net)
 
     def make_context(self, data: Dict[str, Any]) -> UDAStepContext:
         return UDAStepContext(

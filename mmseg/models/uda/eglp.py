@@ -1,9 +1,10 @@
 """EGLP: prompt-image guided self-training with a Night-Focused Network."""
 import copy
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
 from mmengine.optim import OptimWrapper
+from torch import nn
 
 from mmseg.registry import MODELS
 from .dacs import DACS, LossDict
@@ -87,6 +88,10 @@ class EGLP(DACS):
         super().init_weights()
         self.nfnet.init_weights()
         self.nf_teacher.update(self.nfnet, 0)
+
+    def buffered_networks(self) -> List[nn.Module]:
+        return super().buffered_networks() + [self.nfnet,
+                                              self.nf_teacher.model]
 
     def deployed_model(self) -> Callable[..., Any]:
         if self.test_model == 'nfnet':

@@ -21,6 +21,12 @@ observation initialises it), and ``1 - S_c`` is returned for every sample
 (classes never seen: 0). With ``prototype`` the observations are the
 (sample, class) pairs where the distance is defined.
 
+Across ranks (``mmseg.utils.dist``) the EMA step uses the global batch: the
+sums of ``1 - d`` and the observation counts are summed over the ranks
+before ``s_c`` is formed, so every rank applies the same update and the
+buffers stay identical. Per-iteration distances (``ema=None``) are the
+rank's own and keep no state.
+
 :func:`rank_least_similar` turns distances into ranks (1 = least similar).
 """
 from typing import Optional, Union
@@ -30,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmseg.registry import MODELS
+from mmseg.utils.dist import all_reduce_sum
 
 METRICS = ('lpips', 'lpips+dists', 'prototype')
 
@@ -165,9 +172,10 @@ class ClassSimilarity(nn.Module):
     @torch.no_grad()
     def _ema_distances(self, dist: torch.Tensor,
                        present: torch.Tensor) -> torch.Tensor:
-        counts = present.sum(0)
+        counts = all_reduce_sum(present.sum(0))
         seen_now = counts > 0
-        sim_now = ((1 - dist) * present).sum(0) / counts.clamp(min=1)
+        sums = all_reduce_sum(((1 - dist) * present).sum(0))
+        sim_now = sums / counts.clamp(min=1)
         sim_now = sim_now.to(self.similarity)
         blended = self.ema * self.similarity + (1 - self.ema) * sim_now
         updated = torch.where(self.seen, blended, sim_now)

@@ -20,11 +20,18 @@ whose shape differs from the mixed batch is skipped with a logged warning,
 and a source batch of another shape than the stored ones empties the bank
 (also with a warning) before it is stored.
 
+Across ranks (``mmseg.utils.dist``) the bank holds the global batch: every
+rank stores the rare-class pixels of all ranks' source batches, concatenated
+in rank order, and pastes onto its own mixed batch the rows of each stored
+batch that are its own (its offset in the global batch). That is what one
+process with the global batch does, and the bank is the same on every rank;
+memory and traffic grow with the number of ranks.
+
 The bank is saved in the state dict (``get_extra_state``) as plain tensors,
 so a checkpoint loads with ``torch.load(weights_only=True)``.
 """
 import logging
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 from mmengine.logging import print_log
@@ -32,6 +39,7 @@ from mmengine.logging import print_log
 from mmseg.models.uda.parts.context import (MixAugmenter, MixedBatch,
                                             UDAStepContext)
 from mmseg.registry import MODELS
+from mmseg.utils.dist import all_gather_cat, all_gather_list, rank
 
 DSRNSS_BANK_CLASSES = (12, 14, 15, 17, 18)  # rider truck bus motorcycle bike
 
@@ -65,41 +73,57 @@ class LongTailMemoryBank(MixAugmenter):
                       if paste_after_aug else 'before_strong_aug')
         self.reset_weight = reset_weight
         self.images: List[torch.Tensor] = []  # [B, 3, H, W] masked images
-        self.masks: List[torch.Tensor] = []  # [B, 1, H, W] float 0/1
-        self.labels: List[torch.Tensor] = []  # [B, 1, H, W] int64
+        self.masks: List[torch.Tensor] = []  # [B, 1, H, W] bool
+        self.labels: List[torch.Tensor] = []  # [B, 1, H, W] uint8
 
     def __len__(self) -> int:
         return len(self.masks)
 
     @torch.no_grad()
-    def store(self, img: torch.Tensor, label: torch.Tensor) -> None:
-        """Store the rare-class pixels of a source batch (FIFO)."""
+    def store(self, img: torch.Tensor, label: torch.Tensor) -> slice:
+        """Store the rare-class pixels of every rank's source batch (FIFO).
+
+        Returns the rows of a stored batch that are this rank's samples.
+        """
         if label.dim() == 3:
             label = label.unsqueeze(1)
-        if self.masks and self.masks[0].shape != label.shape:
+        rare = torch.tensor(self.classes, device=label.device)
+        mask = torch.isin(label, rare)
+        sizes = [len(part) for part in all_gather_list(mask[:, 0, 0, 0])]
+        offset = sum(sizes[:rank()])
+        rows = slice(offset, offset + sizes[rank()])
+        masked_img = all_gather_cat((img * mask).detach().clone())
+        masked_label = all_gather_cat((label * mask).to(torch.uint8))
+        mask = all_gather_cat(mask)
+        if self.masks and self.masks[0].shape != mask.shape:
             print_log(
                 'LongTailMemoryBank: source batch shape '
-                f'{tuple(label.shape)} differs from the stored '
+                f'{tuple(mask.shape)} differs from the stored '
                 f'{tuple(self.masks[0].shape)}; the bank is emptied',
                 logger='current',
                 level=logging.WARNING)
             self.images, self.masks, self.labels = [], [], []
-        rare = torch.tensor(self.classes, device=label.device)
-        mask = torch.isin(label, rare)
-        self.images.append((img * mask).detach().clone())
-        self.masks.append(mask.float())
-        self.labels.append((label * mask).long())
+        self.images.append(masked_img)
+        self.masks.append(mask)
+        self.labels.append(masked_label)
         excess = len(self.masks) - self.capacity
         if excess > 0:
             del self.images[:excess], self.masks[:excess], self.labels[:excess]
+        return rows
 
     @torch.no_grad()
-    def paste(self, mixed: MixedBatch) -> MixedBatch:
-        """Paste every stored batch onto ``mixed``, oldest first."""
+    def paste(self,
+              mixed: MixedBatch,
+              rows: Optional[slice] = None) -> MixedBatch:
+        """Paste every stored batch (its ``rows``: this rank's samples; all
+        by default) onto ``mixed``, oldest first."""
         img, label = mixed.img, mixed.label
         weight = mixed.weight
+        rows = rows or slice(None)
         for bank_img, mask, bank_label in zip(self.images, self.masks,
                                               self.labels):
+            bank_img, mask, bank_label = (bank_img[rows], mask[rows],
+                                          bank_label[rows])
             if mask.shape[0] != img.shape[0] or \
                     mask.shape[-2:] != img.shape[-2:]:
                 print_log(
@@ -120,10 +144,10 @@ class LongTailMemoryBank(MixAugmenter):
         return MixedBatch(img=img, label=label, weight=weight, mask=mixed.mask)
 
     def augment(self, ctx: UDAStepContext, mixed: MixedBatch) -> MixedBatch:
-        self.store(ctx.source['img'], ctx.source['gt_semantic_seg'])
+        rows = self.store(ctx.source['img'], ctx.source['gt_semantic_seg'])
         if ctx.iteration % self.paste_interval != 0:
             return mixed
-        return self.paste(mixed)
+        return self.paste(mixed, rows)
 
     def get_extra_state(self) -> Dict[str, Any]:
         if not self.masks:
@@ -144,5 +168,5 @@ class LongTailMemoryBank(MixAugmenter):
             self.images, self.masks, self.labels = [], [], []
             return
         self.images = list(state['images'].float().unbind(0))
-        self.masks = list(state['masks'].float().unbind(0))
-        self.labels = list(state['labels'].long().unbind(0))
+        self.masks = list(state['masks'].bool().unbind(0))
+        self.labels = list(state['labels'].to(torch.uint8).unbind(0))

@@ -16,6 +16,12 @@ For a pair of domains (a, b) with features ``f`` and labels ``y``:
 
 The module sums ``mean_n l(src, tgt) + mix_weight * mean_n l(src, mix)``
 over the first two samples of the batch once ``iteration >= start_iter``.
+
+Across ranks (``mmseg.utils.dist``), for the proposed momentum memory: each
+rank's losses blend its own current prototypes with the memory as it was
+before the step, then the memory is updated with every rank's current
+prototypes, replayed in rank order and sample order (what one process
+does with the concatenated samples), so it is the same on every rank.
 """
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -24,11 +30,14 @@ import torch.nn.functional as F
 
 from mmseg.models.uda.parts.context import ExtraLoss, UDAStepContext
 from mmseg.registry import MODELS
+from mmseg.utils.dist import all_gather_cat
 
 IGNORE_INDEX = 255
 TERM_WEIGHT = 0.1
 # Dynamic and small classes: pole, light, sign, person .. bicycle.
 DYNAMIC_SMALL_CLASSES = (5, 6, 7, 11, 12, 13, 14, 15, 16, 17, 18)
+# (domain 0 source / 1 target, prototypes [K, C], present [K]) of one sample
+Observation = Tuple[int, torch.Tensor, torch.Tensor]
 
 
 def _as_label(y: torch.Tensor) -> torch.Tensor:
@@ -244,9 +253,26 @@ class FeaturePrototypeAlignment(ExtraLoss):
         return ctx.pseudo.label
 
     # -- proposed momentum memory -----------------------------------------
-    def _remember(self, domain: int, f: torch.Tensor,
-                  y: torch.Tensor) -> torch.Tensor:
-        """Blend the current prototypes of ``domain`` with the memory."""
+    def _blend(self, memory: torch.Tensor, seen: torch.Tensor,
+               current: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+        """``m * memory + (1 - m) * current`` where seen and present, else
+        ``current`` (``[K, C]``), and the memory ``[K, C]``/``seen [K]``
+        updated in place for the present classes."""
+        use_memory = (present & seen)[:, None]
+        m = self.ema_momentum
+        blended = torch.where(use_memory,
+                              m * memory.to(current.dtype) + (1 - m) * current,
+                              current)
+        with torch.no_grad():
+            memory[present] = blended.detach()[present].to(memory.dtype)
+            seen |= present
+        return blended
+
+    def _remember(self, domain: int, f: torch.Tensor, y: torch.Tensor,
+                  memory: torch.Tensor, seen: torch.Tensor,
+                  observed: List[Observation]) -> torch.Tensor:
+        """Blend the current prototypes of ``domain`` with the step's
+        working ``memory``/``seen``; note them in ``observed``."""
         f, y = _as_feature(f), _as_label(y)
         if f.shape[0] != self.proto_memory.shape[-1]:
             raise ValueError(
@@ -255,16 +281,21 @@ class FeaturePrototypeAlignment(ExtraLoss):
                 f'{f.shape[0]} channels')
         current, present = class_prototypes(
             f, resize_label(y, tuple(f.shape[-2:])), self.num_classes)
-        memory = self.proto_memory[domain].clone().to(current.dtype)
-        use_memory = (present & self.proto_seen[domain])[:, None]
-        m = self.ema_momentum
-        blended = torch.where(use_memory, m * memory + (1 - m) * current,
-                              current)
-        with torch.no_grad():
-            self.proto_memory[domain][present] = \
-                blended.detach()[present].to(self.proto_memory.dtype)
-            self.proto_seen[domain] |= present
-        return blended
+        observed.append((domain, current.detach(), present))
+        return self._blend(memory[domain], seen[domain], current, present)
+
+    @torch.no_grad()
+    def _update_memory(self, observed: List[Observation]) -> None:
+        """Apply every rank's observations to the memory in rank order."""
+        if not observed:
+            return
+        domains = all_gather_cat(torch.tensor([d for d, _, _ in observed]))
+        currents = all_gather_cat(torch.stack([c for _, c, _ in observed]))
+        presents = all_gather_cat(torch.stack([p for _, _, p in observed]))
+        for domain, current, present in zip(domains.tolist(), currents,
+                                            presents):
+            self._blend(self.proto_memory[domain], self.proto_seen[domain],
+                        current, present)
 
     # -- the loss ----------------------------------------------------------
     def _pair_loss(self, f_a, y_a, f_b, y_b, protos_a=None, protos_b=None):
@@ -293,16 +324,23 @@ class FeaturePrototypeAlignment(ExtraLoss):
         y_t = self.target_labels(ctx)[:n]
         y_m = ctx.mixed.label[:n]
         src_tgt, src_mix = [], []
+        observed: List[Observation] = []
+        if self.ema_prototypes:
+            memory = self.proto_memory.clone()
+            seen = self.proto_seen.clone()
         for i in range(n):
             protos_s = protos_t = None
             if self.ema_prototypes:
-                protos_s = self._remember(0, f_s[i], y_s[i])
-                protos_t = self._remember(1, f_t[i], y_t[i])
+                protos_s = self._remember(0, f_s[i], y_s[i], memory, seen,
+                                          observed)
+                protos_t = self._remember(1, f_t[i], y_t[i], memory, seen,
+                                          observed)
             src_tgt.append(
                 self._pair_loss(f_s[i], y_s[i], f_t[i], y_t[i], protos_s,
                                 protos_t))
             src_mix.append(
                 self._pair_loss(f_s[i], y_s[i], f_m[i], y_m[i], protos_s))
+        self._update_memory(observed)
         loss_st = torch.stack(src_tgt).mean()
         loss_sm = torch.stack(src_mix).mean()
         return [

@@ -18,7 +18,14 @@ training resolution. Each step, with probability ``prob``:
   in de-normalised RGB (see :func:`night_recolour`).
 
 Afterwards this step's source (and prompt) objects are enqueued, so pastes
-come from earlier steps. Runs before the strong augmentation, so pasted
+come from earlier steps.
+
+Across ranks (``mmseg.utils.dist``): the objects every rank cuts out this
+step are gathered and enqueued by every rank in rank order (as one process
+would enqueue the concatenated batch), and the histogram is updated with the
+pseudo-label counts summed over the ranks, so queues and histogram are the
+same on every rank. The paste draws (which objects, where) use the rank's
+own random stream: they only change that rank's batch. Runs before the strong augmentation, so pasted
 objects are jittered with the rest. Queues and histogram are checkpointed
 (``get_extra_state`` holds tensors, lists, strings and ints only).
 """
@@ -34,6 +41,7 @@ from mmseg.models.uda.parts.object_paste import (ORIGINS, ObjectCrop,
                                                  night_recolour, paste_region,
                                                  resize_object)
 from mmseg.registry import MODELS
+from mmseg.utils.dist import all_gather_objects, all_reduce_sum
 
 RCM_CLASSES = (5, 6, 7, 11, 12, 14, 15, 16, 17, 18)
 STATE_VERSION = 1
@@ -103,14 +111,19 @@ class RareClassMemory(MixAugmenter):
                 img: torch.Tensor,
                 label: torch.Tensor,
                 origin: str = 'source') -> int:
-        """Store the objects of a batch (``[B,3,H,W]``, ``[B,(1,)H,W]``)."""
+        """Store the objects of a batch (``[B,3,H,W]``, ``[B,(1,)H,W]``) and
+        those the other ranks pass this call, in rank order; returns how
+        many were stored."""
         if origin not in ORIGINS:
             raise ValueError(f'rare_class_memory.py: origin must be one of '
                              f'{ORIGINS}, got {origin!r}')
+        local = [
+            obj for b in range(img.shape[0]) for obj in extract_objects(
+                img[b], label[b], self.classes, self.min_area, origin)
+        ]
         added = 0
-        for b in range(img.shape[0]):
-            for obj in extract_objects(img[b], label[b], self.classes,
-                                       self.min_area, origin):
+        for objects in all_gather_objects(local):
+            for obj in objects:
                 queue = self.queues[obj.cls]
                 queue.append(obj)
                 del queue[:-self.capacity]
@@ -119,11 +132,12 @@ class RareClassMemory(MixAugmenter):
 
     @torch.no_grad()
     def update_frequency(self, pseudo_label: torch.Tensor) -> None:
-        """Add the teacher pseudo-labels ``[B, H, W]`` to the histogram."""
+        """Add the teacher pseudo-labels ``[B, H, W]`` of every rank to the
+        histogram."""
         label = pseudo_label[(pseudo_label >= 0)
                              & (pseudo_label < self.num_classes)]
         counts = torch.bincount(label.flatten(), minlength=self.num_classes)
-        counts = counts.to(self.pseudo_hist)
+        counts = all_reduce_sum(counts).to(self.pseudo_hist)
         if self.freq_momentum is None:
             self.pseudo_hist += counts
         elif counts.sum() > 0:
