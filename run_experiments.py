@@ -136,6 +136,8 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     args = parse_args(argv)
     sys.path.insert(0, REPO_ROOT)
     if args.config:
+        from mmseg.engine.config_loader import load_config
+        load_config(args.config, args.cfg_options)  # refuse before writing
         configs = [child_config(args.config, f'{args.machine}-basic', {})]
     else:
         configs = generated_configs(args.exp, args.seeds)

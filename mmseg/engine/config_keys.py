@@ -33,7 +33,7 @@ KEYS_READ_ELSEWHERE = frozenset({
 HELPER_VARIABLES = frozenset({
     'norm_cfg', 'img_norm_cfg', 'train_pipeline', 'test_pipeline',
     'source_pipeline', 'target_pipeline', 'prompt_pipeline', 'dataset_type',
-    'data_root'})
+    'data_root', 'crop_size'})
 
 # Sub-keys of our sections that hold no ``type``; a new sub-key of these is
 # accepted only if it is listed here.
@@ -305,7 +305,8 @@ def check_option_key(cfg: dict, key: str, value: Any, filename: str) -> None:
         raise _error(f'--cfg-options {key}: no key "{part}" in '
                      f'{_owner(section, node)} of config {filename}'
                      f'{did_you_mean(part, set(choices) | set(node))}')
-    _check_value_type(key, node, value, filename)
+    if '.' not in key or top in SECTION_KEYS:
+        _check_value_type(key, node, value, filename)
 
 
 def _check_value_type(key: str, old: Any, new: Any, filename: str) -> None:
