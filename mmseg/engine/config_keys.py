@@ -355,11 +355,33 @@ def check_cfg_options(cfg: dict, options: Dict[str, Any],
     return mapped
 
 
+# Sub-key names that, written at the top level of a file, are a misplaced
+# setting rather than a helper variable (``max_iters = 4``).
+MISPLACED_SUB_KEYS = frozenset({
+    'max_iters', 'interval', 'img_interval', 'max_keep_ckpts',
+    'samples_per_gpu', 'workers_per_gpu', 'grad_clip', 'power', 'min_lr',
+    'warmup_iters', 'warmup_ratio', 'save_best', 'metric_options'})
+
+
+def refuse_misplaced_sub_keys(keys: Iterable[str], filename: str) -> None:
+    """Refuse ``max_iters = 4`` at the top level of a file, naming the
+    section key(s) meant (``runner.max_iters``)."""
+    for key in keys:
+        if key in MISPLACED_SUB_KEYS:
+            meant = sorted(f'{section}.{key}' for section, subs in
+                           SECTION_KEYS.items() if key in subs)
+            raise _error(f'config {filename}: top-level "{key}" is not read; '
+                         f'use {" or ".join(meant)}')
+
+
 def check_config_keys(cfg: dict, filename: str) -> None:
-    """Refuse mmseg 1.x top-level keys in a config file and metric names we
-    do not compute in ``evaluation.metric``."""
+    """Refuse mmseg 1.x top-level keys in a config file, settings written
+    at the top level instead of in their section, unsupported values of
+    known keys and metric names we do not compute in ``evaluation.metric``.
+    """
     refuse_mmseg1x_file_keys(
         [k for k in cfg if k != 'optim_wrapper'], filename)
+    refuse_misplaced_sub_keys(cfg.keys(), filename)
     for key, (value, why) in FIXED_VALUES.items():
         given = cfg.get(key, value)
         if isinstance(given, (list, tuple)):
