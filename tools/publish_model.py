@@ -55,7 +55,8 @@ def main(argv: Optional[List[str]] = None) -> str:
     parser.add_argument('--trust-checkpoint', action='store_true')
     args = parser.parse_args(argv)
     from mmseg.utils.cli import ensure_output_dir
-    ensure_output_dir(osp.dirname(osp.abspath(args.out_file)), 'out_file folder')
+    ensure_output_dir(osp.dirname(osp.abspath(args.out_file)),
+                      'out_file folder')
     final = publish(args.in_file, args.out_file, args.trust_checkpoint)
     print(f'published {final}')
     return final

@@ -181,7 +181,8 @@ def check_eval_metrics(metrics: Iterable[str], where: str) -> None:
     for metric in metrics:
         if metric not in EVAL_METRICS:
             raise _error(f'{where}: unknown metric "{metric}" (supported: '
-                         f'{", ".join(EVAL_METRICS)}){did_you_mean(metric, EVAL_METRICS)}')
+                         f'{", ".join(EVAL_METRICS)})'
+                         f'{did_you_mean(metric, EVAL_METRICS)}')
 
 
 def class_arguments(type_name: Any) -> Optional[frozenset]:
@@ -213,15 +214,15 @@ def class_arguments(type_name: Any) -> Optional[frozenset]:
 
 def _paths_holding(node: Any, value: Any, path: str = '') -> List[str]:
     """Dotted paths under ``node`` whose value equals ``value``."""
+    if path and type(node) is type(value) and node == value:
+        return [path]
     found = []
     if isinstance(node, dict):
         for k, v in node.items():
             found += _paths_holding(v, value, f'{path}.{k}' if path else k)
-    elif isinstance(node, (list, tuple)) and not isinstance(value, list):
+    elif isinstance(node, (list, tuple)):
         for i, v in enumerate(node):
             found += _paths_holding(v, value, f'{path}.{i}')
-    elif path and type(node) is type(value) and node == value:
-        found.append(path)
     return found
 
 
@@ -249,7 +250,8 @@ def _new_key_choices(section: str, node: dict) -> Optional[frozenset]:
 
 def _owner(section: str, node: dict) -> str:
     if section in SECTION_KEYS:
-        return f'{section} (keys read: {", ".join(sorted(SECTION_KEYS[section]))})'
+        keys = ', '.join(sorted(SECTION_KEYS[section]))
+        return f'{section} (keys read: {keys})'
     type_name = node.get('type')
     if type_name is not None:
         name = getattr(type_name, '__name__', type_name)
@@ -267,12 +269,20 @@ def check_option_key(cfg: dict, key: str, value: Any, filename: str) -> None:
         raise _error(f'--cfg-options {key}: config {filename} has no key '
                      f'"{top}"{did_you_mean(top, set(cfg) | known)}')
     if top in HELPER_VARIABLES or (top in cfg and top not in known):
-        holders = _paths_holding({k: v for k, v in cfg.items()
-                                  if k in known}, cfg[top])
+        holders = _paths_holding(
+            {k: v for k, v in cfg.items() if k in known and
+             k not in HELPER_VARIABLES}, cfg[top]) if top in cfg else []
+        more = f' (+{len(holders) - 4} more)' if len(holders) > 4 else ''
         where = (f'; set the keys that use its value instead: '
-                 f'{", ".join(holders[:4])}'
-                 f'{f" (+{len(holders) - 4} more)" if len(holders) > 4 else ""}'
-                 if holders else '')
+                 f'{", ".join(holders[:4])}{more}' if holders else '')
+        if top not in cfg:
+            raise _error(f'--cfg-options {key}: a top-level "{top}" is only '
+                         f'a variable of config files and is never read '
+                         f'(config {filename}); set the keys that use it, '
+                         f'e.g. data.val.{top}' if top == 'data_root' else
+                         f'--cfg-options {key}: a top-level "{top}" is only '
+                         f'a variable of config files and is never read '
+                         f'(config {filename})')
         raise _error(f'--cfg-options {key}: "{top}" is a variable of config '
                      f'{filename}, read only while the file is parsed, so '
                      f'changing it changes nothing{where}')
@@ -312,8 +322,8 @@ def check_option_key(cfg: dict, key: str, value: Any, filename: str) -> None:
 def _check_value_type(key: str, old: Any, new: Any, filename: str) -> None:
     """Refuse a text value where the config holds a number or a switch."""
     if isinstance(new, str) and isinstance(old, (bool, int, float)):
-        kind = {bool: 'True or False', int: 'an integer',
-                float: 'a number'}[type(old)]
+        kind = ('True or False' if isinstance(old, bool) else
+                'an integer' if isinstance(old, int) else 'a number')
         raise _error(f'--cfg-options {key}={new}: expected {kind} (config '
                      f'{filename} has {old!r})')
 

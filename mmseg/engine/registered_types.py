@@ -5,7 +5,7 @@ import difflib
 import re
 from typing import Any, List, Optional
 
-# mmengine's build_from_cfg: "<name> is not in the <scope>::<registry> registry"
+# mmengine's build_from_cfg: "<name> is not in the <scope>::<name> registry"
 _NOT_REGISTERED = re.compile(r"^'?(?P<name>\S+) is not in the "
                              r'(?P<registry>\S+?) registry')
 
