@@ -114,6 +114,7 @@ def test_visualizer_and_logger_hooks_are_accepted(config):
     ('model.test_cfg.mod', r'no key "mod" in model.test_cfg.*"mode"'),
     ('optimizer.weight_decai', r'AdamW takes no argument.*"weight_decay"'),
     ('model.backbone.type.x', r'model.backbone.type is \'mit_b0\''),
+    ('model.backbone.embed_dim', r'mit_b0 takes no argument.*"embed_dims"'),
 ])
 def test_unknown_and_misspelt_keys_are_refused(config, key, message):
     with pytest.raises(ConfigError, match=message) as info:
@@ -125,6 +126,7 @@ def test_unknown_and_misspelt_keys_are_refused(config, key, message):
 def test_new_keys_the_class_or_section_reads_are_accepted(config):
     cfg = load_config(config, {
         'uda.imnet_feature_dist_lambda': 0.005,      # a DACS argument
+        'model.backbone.drop_path_rate': 0.0,        # mit_b0 builds MiT
         'data.train.img_suffix': '.jpg',             # a dataset argument
         'optimizer.betas': (0.9, 0.99),              # an AdamW argument
         'optimizer.paramwise_cfg': dict(custom_keys={}),
@@ -134,6 +136,7 @@ def test_new_keys_the_class_or_section_reads_are_accepted(config):
         'optimizer_config.grad_clip': dict(max_norm=1.0),  # None in file
         'load_from': None})                          # known top-level key
     assert cfg.uda.imnet_feature_dist_lambda == 0.005
+    assert cfg.model.backbone.drop_path_rate == 0.0
     assert cfg.data.train.img_suffix == '.jpg'
     assert cfg.model.test_cfg.crop_size == (64, 64)
     assert cfg.optimizer_config.grad_clip.max_norm == 1.0

@@ -187,7 +187,8 @@ def check_eval_metrics(metrics: Iterable[str], where: str) -> None:
 
 def class_arguments(type_name: Any) -> Optional[frozenset]:
     """Keyword arguments the class registered as ``type_name`` takes (those
-    of its bases too where it forwards ``**kwargs``); None if unknown or if
+    of its bases too where it forwards ``**kwargs``; for a factory function,
+    those of the class its return annotation names); None if unknown or if
     it takes any keyword."""
     import inspect
 
@@ -197,6 +198,16 @@ def class_arguments(type_name: Any) -> Optional[frozenset]:
     if cls is None:
         return None
     names = set()
+    if not isinstance(cls, type):  # a factory: the class it returns
+        import typing
+        try:
+            returns = typing.get_type_hints(cls).get('return')
+        except Exception:  # noqa: BLE001 - unresolvable annotations
+            returns = None
+        if isinstance(returns, type):
+            names = {p.name for p in inspect.signature(cls).parameters.values()
+                     if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+            cls = returns
     for klass in getattr(cls, '__mro__', (cls, )):
         init = klass.__init__ if isinstance(klass, type) else klass
         try:
