@@ -157,6 +157,12 @@ def test_missing_data_root_names_key_and_path(config, tmp_path):
     assert cfg.data.val.data_root == str(tmp_path)
 
 
+def test_keys_the_builder_sets_name_the_key_to_set(config):
+    with pytest.raises(ConfigError, match=r'uda\.max_iters is set from '
+                       r'runner\.max_iters'):
+        load_config(config, {'uda.max_iters': 5})
+
+
 def test_text_for_a_number_names_key_and_value(config):
     with pytest.raises(ConfigError, match=r'runner\.max_iters=abc: expected '
                        r'an integer .*has 40000'):

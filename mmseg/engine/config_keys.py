@@ -65,6 +65,13 @@ EXTRA_TYPED_KEYS: Dict[str, frozenset] = {
     'optimizer': frozenset({'paramwise_cfg'}),
 }
 
+# Arguments the builder fills in itself (mmseg/engine/build.py), with the key
+# that sets them.
+SET_BY_BUILDER: Dict[str, str] = {
+    'uda.max_iters': 'runner.max_iters',
+    'uda.model': 'model',
+}
+
 # mmseg 1.x name -> our key (None: no single key; the hint says what to use).
 # Longest prefix first wins; ``a.b`` also covers ``a.b.c``.
 MMSEG1X_NAMES: Dict[str, Tuple[Optional[str], str]] = {
@@ -297,6 +304,10 @@ def check_option_key(cfg: dict, key: str, value: Any, filename: str) -> None:
         raise _error(f'--cfg-options {key}: "{top}" is a variable of config '
                      f'{filename}, read only while the file is parsed, so '
                      f'changing it changes nothing{where}')
+    for built, ours in SET_BY_BUILDER.items():
+        if key == built or key.startswith(built + '.'):
+            raise _error(f'--cfg-options {key}: {built} is set from {ours} '
+                         f'when the run is built; set {ours} instead')
     if top not in cfg:
         if top not in SECTION_KEYS or len(parts) == 1:
             return  # a known top-level key that the config leaves unset
