@@ -173,6 +173,8 @@ def test_text_for_a_number_names_key_and_value(config):
     ("evaluation = dict(metric='mDice')", r'unknown metric "mDice"'),
     ("workflow = [('train', 1), ('val', 1)]", r'workflow=.*not supported'),
     ('gpu_ids = [1]', r'gpu_ids is not read.*CUDA_VISIBLE_DEVICES'),
+    ('checkpoint_config = dict(by_epoch=True)', r'checkpoint_config\.by_epoch'
+     r'=True is not supported'),
     ('max_iters = 4', r'top-level "max_iters" is not read; use '
      r'runner\.max_iters'),
     ('interval = 4', r'checkpoint_config\.interval or evaluation\.interval '

@@ -43,8 +43,7 @@ SECTION_KEYS: Dict[str, frozenset] = {
         {'by_epoch', 'interval', 'max_keep_ckpts', 'save_best',
          'save_last'}),
     'log_config': frozenset({'interval', 'img_interval', 'hooks'}),
-    'evaluation': frozenset(
-        {'interval', 'metric', 'metric_options', 'save_best'}),
+    'evaluation': frozenset({'interval', 'metric', 'metric_options'}),
     'optimizer_config': frozenset({'grad_clip'}),
     'lr_config': frozenset({'policy', 'power', 'min_lr', 'by_epoch',
                             'warmup', 'warmup_iters', 'warmup_ratio'}),
@@ -421,6 +420,10 @@ def check_config_keys(cfg: dict, filename: str) -> None:
         if given != value:
             raise _error(f'config {filename}: {key}={cfg.get(key)!r} is not '
                          f'supported, only {value!r} ({why})')
+    for section in ('checkpoint_config', 'lr_config', 'evaluation'):
+        if (cfg.get(section) or {}).get('by_epoch'):
+            raise _error(f'config {filename}: {section}.by_epoch=True is not '
+                         'supported; training is iteration based')
     for key, hint in NOT_READ.items():
         if cfg.get(key) is not None:
             raise _error(f'config {filename}: {key} is not read; {hint}')
