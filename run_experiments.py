@@ -21,6 +21,7 @@ from typing import Dict, List, Optional
 from mmengine.config import Config
 
 from mmseg.engine.config_loader import add_cfg_options_argument
+from mmseg.utils.cli import run_cli
 
 REPO_ROOT = osp.dirname(osp.abspath(__file__))
 GENERATED_DIR = osp.join(REPO_ROOT, 'configs', 'generated')
@@ -50,6 +51,8 @@ def write_config(cfg_dict: Dict, path: str) -> str:
 
 def child_config(base_file: str, exp_name: str, overrides: Dict) -> str:
     """A generated config that inherits ``base_file`` and adds ``overrides``."""
+    if not osp.isfile(base_file):
+        raise FileNotFoundError(f'config file not found: {base_file}')
     base_cfg = Config.fromfile(base_file)
     name = overrides.get('name') or base_cfg.get('name') or osp.splitext(
         osp.basename(base_file))[0]
@@ -107,7 +110,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--debug',
         action='store_true',
         help='log every 10 iterations, evaluate every 200, debug images '
-        'every 10')
+        'every 10; an error shows its full traceback')
     parser.add_argument(
         '--dry-run', action='store_true', help='only write the configs')
     parser.add_argument(
@@ -158,6 +161,8 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     if args.resume:
         return [resume_run(args)]
     if args.config:
+        from mmseg.engine.config_loader import load_config
+        load_config(args.config, args.cfg_options)  # refuse before writing
         configs = [child_config(args.config, f'{args.machine}-basic', {})]
     else:
         configs = generated_configs(args.exp, args.seeds)
@@ -177,4 +182,4 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main, keep_debug_flag=True))

@@ -88,9 +88,24 @@ def test_format_only_writes_one_png_per_test_image(tmp_path, toy_root):
 def test_missing_data_folder_is_named(tmp_path, toy_root):
     cfg = write_tiny_config(
         str(tmp_path), 'toy_srconly_daformer_mitb0.py', toy_root, iters=1)
-    with pytest.raises(FileNotFoundError, match='/nonexistent/dz'):
+    with pytest.raises(ConfigError, match='data.val.data_root=/nonexistent/dz'):
         _train(cfg, str(tmp_path / 'run'), '--cfg-options',
                'data.val.data_root=/nonexistent/dz')
+
+
+def test_mmseg1x_names_set_the_schedule(tmp_path, toy_root):
+    """train_cfg.max_iters / default_hooks.checkpoint.interval (mmseg 1.x)
+    act as runner.max_iters / checkpoint_config.interval: 1 iteration, not
+    the config's 4."""
+    cfg = write_tiny_config(
+        str(tmp_path), 'toy_srconly_daformer_mitb0.py', toy_root, iters=4)
+    _train(cfg, str(tmp_path / 'run'), '--no-validate', '--cfg-options',
+           'train_cfg.max_iters=1', 'default_hooks.checkpoint.interval=1',
+           'randomness.seed=3')
+    assert sorted(os.listdir(tmp_path / 'run')).count('iter_1.pth') == 1
+    assert not glob.glob(str(tmp_path / 'run' / 'iter_[2-9].pth'))
+    assert load_checkpoint_file(str(tmp_path / 'run' / 'iter_1.pth'))[
+        'meta']['seed'] == 3
 
 
 def test_unknown_type_names_key_and_file(tmp_path, toy_root):

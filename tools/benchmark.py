@@ -107,9 +107,8 @@ def main(argv=None) -> dict:
     parser.add_argument('--amp', choices=['bf16'], default=None)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    from mmseg.engine.config_loader import load_config
+    cfg = load_config(args.config, args.cfg_options)
     if cfg.get('toy_pretrained'):  # frozen parts (e.g. a DNIS encoder) load it
         from mmseg.engine.toy_pretrain import ensure_toy_pretrained
         ensure_toy_pretrained(**cfg.toy_pretrained)
@@ -136,4 +135,5 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    from mmseg.utils.cli import run_cli
+    sys.exit(run_cli(main))

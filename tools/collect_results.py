@@ -11,8 +11,11 @@ import glob
 import os.path as osp
 import re
 import statistics
+import sys
 from collections import defaultdict
 from typing import Dict, List, Optional
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 METRIC = re.compile(r'(\b(?:mIoU|aAcc|mAcc|IoU\.[\w ]+?)): (nan|[\d.]+)')
 RUN_NAME = re.compile(r'^\d{6}_\d{4,6}_(?P<name>.+)_(?P<id>[0-9a-f]{5})$')
@@ -74,11 +77,18 @@ def main(argv=None) -> List[str]:
     args = parser.parse_args(argv)
     runs = {}
     for sweep in args.sweep_dirs:
+        if not osp.isdir(sweep):
+            raise FileNotFoundError(f'sweep folder not found: {sweep}')
         runs.update(run_metrics(sweep))
+    if not runs:
+        raise FileNotFoundError(
+            f'no finished run (a log with an mIoU line) in '
+            f'{", ".join(args.sweep_dirs)}')
     lines = summarise(runs, args.classes)
     print('\n'.join(lines))
     return lines
 
 
 if __name__ == '__main__':
-    main()
+    from mmseg.utils.cli import run_cli
+    sys.exit(run_cli(main))

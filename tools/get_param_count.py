@@ -45,12 +45,12 @@ def main(argv=None) -> None:
     parser.add_argument('config')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    from mmseg.engine.config_loader import load_config
+    cfg = load_config(args.config, args.cfg_options)
     for name, n in param_report(build_model(cfg)).items():
         print(f'{name:8s} {human(n):>10s}  ({n})')
 
 
 if __name__ == '__main__':
-    main()
+    from mmseg.utils.cli import run_cli
+    sys.exit(run_cli(main))

@@ -41,4 +41,5 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    from mmseg.utils.cli import run_cli
+    sys.exit(run_cli(main))

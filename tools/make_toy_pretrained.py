@@ -37,4 +37,5 @@ def main(argv=None) -> str:
 
 
 if __name__ == '__main__':
-    main()
+    from mmseg.utils.cli import run_cli
+    sys.exit(run_cli(main))

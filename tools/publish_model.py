@@ -54,10 +54,14 @@ def main(argv: Optional[List[str]] = None) -> str:
     parser.add_argument('out_file')
     parser.add_argument('--trust-checkpoint', action='store_true')
     args = parser.parse_args(argv)
+    from mmseg.utils.cli import ensure_output_dir
+    ensure_output_dir(osp.dirname(osp.abspath(args.out_file)),
+                      'out_file folder')
     final = publish(args.in_file, args.out_file, args.trust_checkpoint)
     print(f'published {final}')
     return final
 
 
 if __name__ == '__main__':
-    main()
+    from mmseg.utils.cli import run_cli
+    sys.exit(run_cli(main))

@@ -24,8 +24,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
 
+from mmseg.engine.config_keys import check_eval_metrics  # noqa: E402
 from mmseg.engine.config_loader import (add_cfg_options_argument,  # noqa: E402
                                         load_config)
+from mmseg.utils.cli import ensure_output_dir, run_cli  # noqa: E402
 
 HRDA_OUTPUTS = {'LR': 0.0, 'HR': 1.0}
 TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')
@@ -148,9 +150,21 @@ def uda_model_cfg(cfg, args: argparse.Namespace, test_model: str) -> Dict:
     return uda
 
 
+def check_outputs(args: argparse.Namespace) -> None:
+    """Create the output folders first: an unwritable one is named before
+    any inference runs (``OutputDirError``)."""
+    if args.show_dir:
+        ensure_output_dir(args.show_dir, '--show-dir')
+    if args.format_only and 'imgfile_prefix' in args.eval_option:
+        ensure_output_dir(args.eval_option['imgfile_prefix'],
+                          '--eval-option imgfile_prefix')
+
+
 def main(argv: Optional[List[str]] = None) -> Dict:
     args = parse_args(argv)
+    check_eval_metrics(args.eval or [], '--eval')
     cfg = load_config(args.config, args.cfg_options)
+    check_outputs(args)
     import torch
     from mmengine.utils import ProgressBar
     from torch.utils.data import DataLoader
@@ -220,4 +234,4 @@ def main(argv: Optional[List[str]] = None) -> Dict:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

@@ -2,6 +2,10 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume | --resume-from CKPT]
         [--load-from CKPT] [--seed N] [--deterministic] [--cfg-options k=v ...]
+        [--debug]
+
+A bad input ends in one line naming the file, key or value (exit status 1);
+``--debug`` shows the traceback instead.
 """
 import argparse
 import os
@@ -17,6 +21,7 @@ from mmseg.engine.config_loader import (ConfigError,  # noqa: E402
                                         describe_build_error, load_config)
 from mmseg.engine.run_dir import interrupted_message  # noqa: E402
 from mmseg.engine.toy_assets import prepare_toy_assets  # noqa: E402
+from mmseg.utils.cli import ensure_output_dir, run_cli  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -83,10 +88,11 @@ def main(argv: Optional[List[str]] = None):
     cfg = load_config(args.config, args.cfg_options)
     apply_command_line(cfg, args)
     from mmseg.engine.build import build_runner
+    from mmseg.engine.registered_types import unknown_type_error
     from mmseg.utils import register_all_modules
     register_all_modules()
+    work_dir = ensure_output_dir(resolve_work_dir(cfg, args), 'work dir')
     prepare_toy_assets(cfg)
-    work_dir = resolve_work_dir(cfg, args)
     cfg.work_dir = work_dir
     start = time.time()
     runner = None
@@ -94,6 +100,9 @@ def main(argv: Optional[List[str]] = None):
         runner = build_runner(cfg, work_dir, validate=not args.no_validate)
         runner.train()
     except (KeyError, TypeError) as err:  # unknown type / misspelt key
+        unknown = unknown_type_error(err, cfg, args.config)
+        if unknown is not None:
+            raise unknown from err
         raise ConfigError(
             f'{describe_build_error(err)} (config {args.config})') from err
     except KeyboardInterrupt:  # Ctrl-C: one line, how to go on
@@ -105,4 +114,4 @@ def main(argv: Optional[List[str]] = None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

@@ -59,8 +59,15 @@ def load_config(filename: str,
                 cfg_options: Optional[Dict] = None) -> Config:
     """Read ``filename`` (with ``_base_`` inheritance) and apply overrides.
 
-    ``cfg_options`` are ``--cfg-options`` style ``{'a.b': value}`` pairs.
+    ``cfg_options`` are ``--cfg-options`` style ``{'a.b': value}`` pairs,
+    checked first by :func:`mmseg.engine.config_keys.check_cfg_options`
+    (keys must exist or be read; mmseg 1.x names are mapped onto ours).
+
+    Raises:
+        FileNotFoundError: ``filename`` does not exist.
+        ConfigError: the file cannot be read, or a key is refused.
     """
+    from .config_keys import check_cfg_options, check_config_keys
     if not osp.isfile(filename):
         raise FileNotFoundError(f'config file not found: {filename}')
     try:
@@ -68,8 +75,10 @@ def load_config(filename: str,
     except Exception as err:  # noqa: BLE001 - add the file name
         raise ConfigError(f'cannot read config {filename}: {err}') from err
     if cfg_options:
+        cfg_options = check_cfg_options(cfg, cfg_options, filename)
         cfg.merge_from_dict(cfg_options)
     check_top_level_keys(cfg, filename)
+    check_config_keys(cfg, filename)
     return cfg
 
 

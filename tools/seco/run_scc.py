@@ -88,4 +88,5 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    from mmseg.utils.cli import run_cli
+    sys.exit(run_cli(main))

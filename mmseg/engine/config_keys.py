@@ -1,0 +1,433 @@
+"""Which config keys the framework reads, and the mmseg 1.x names users type.
+
+The rule for a key (in a config file or ``--cfg-options``):
+
+* a top-level key is one of :data:`KNOWN_KEYS` (honoured), an mmseg 1.x
+  name (:data:`MMSEG1X_NAMES`: mapped onto ours when given through
+  ``--cfg-options``, refused with our name when written in a file), or a
+  helper variable of a config file (``train_pipeline = [...]``); a helper
+  variable one or two edits away from a known key is refused as a typo;
+* ``--cfg-options`` may only change keys that exist, or add a key that the
+  thing it configures takes: an argument of the class named by the
+  enclosing ``type=`` (``model.backbone.with_cp=True`` is accepted when the
+  backbone class takes ``with_cp``), a documented sub-key of one of our
+  sections (:data:`SECTION_KEYS`), or any key inside an open section
+  (:data:`OPEN_SECTIONS`, options owned by a backend). Overriding a helper
+  variable is refused: it was read when the file was parsed and changes
+  nothing, so the message names the keys that hold its value.
+
+Everything refused raises :class:`~mmseg.engine.config_loader.ConfigError`
+naming the key, the config file and, where one exists, the closest name.
+"""
+import difflib
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+# Top-level keys that other parts of the framework own and read
+# (distributed launch, mixed precision, logging backends).
+KEYS_READ_ELSEWHERE = frozenset({
+    'launcher', 'dist_params', 'auto_scale_lr', 'amp', 'fp16',
+    'visualizer', 'optim_wrapper'})
+
+# Top-level names that config files use as variables (read while the file
+# is parsed, never afterwards); overriding them changes nothing.
+HELPER_VARIABLES = frozenset({
+    'norm_cfg', 'img_norm_cfg', 'train_pipeline', 'test_pipeline',
+    'source_pipeline', 'target_pipeline', 'prompt_pipeline', 'dataset_type',
+    'data_root', 'crop_size'})
+
+# Sub-keys of our sections that hold no ``type``; a new sub-key of these is
+# accepted only if it is listed here.
+SECTION_KEYS: Dict[str, frozenset] = {
+    'runner': frozenset({'type', 'max_iters'}),
+    'checkpoint_config': frozenset(
+        {'by_epoch', 'interval', 'max_keep_ckpts', 'save_best',
+         'save_last'}),
+    'log_config': frozenset({'interval', 'img_interval', 'hooks'}),
+    'evaluation': frozenset({'interval', 'metric', 'metric_options'}),
+    'optimizer_config': frozenset({'grad_clip'}),
+    'lr_config': frozenset({'policy', 'power', 'min_lr', 'by_epoch',
+                            'warmup', 'warmup_iters', 'warmup_ratio'}),
+    'data': frozenset({'samples_per_gpu', 'workers_per_gpu', 'train', 'val',
+                       'test', 'test_set'}),
+    'model.test_cfg': frozenset({'mode', 'crop_size', 'stride',
+                                 'batched_slide'}),
+}
+
+# Sections whose sub-keys belong to a backend and are checked there.
+OPEN_SECTIONS = frozenset({
+    'dist_params', 'amp', 'fp16', 'auto_scale_lr', 'visualizer',
+    'log_config.hooks', 'optim_wrapper', 'toy_data', 'toy_pretrained',
+    'custom_hooks'})
+
+# Arguments our builders add to a ``type=`` dict besides the class's own.
+EXTRA_TYPED_KEYS: Dict[str, frozenset] = {
+    'optimizer': frozenset({'paramwise_cfg'}),
+}
+
+# Arguments the builder fills in itself (mmseg/engine/build.py), with the key
+# that sets them.
+SET_BY_BUILDER: Dict[str, str] = {
+    'uda.max_iters': 'runner.max_iters',
+    'uda.model': 'model',
+}
+
+# mmseg 1.x name -> our key (None: no single key; the hint says what to use).
+# Longest prefix first wins; ``a.b`` also covers ``a.b.c``.
+MMSEG1X_NAMES: Dict[str, Tuple[Optional[str], str]] = {
+    'train_cfg.max_iters': ('runner.max_iters', ''),
+    'train_cfg.val_interval': ('evaluation.interval', ''),
+    'train_cfg': (None, 'runner.max_iters and evaluation.interval'),
+    'val_cfg': (None, 'evaluation.interval (and --no-validate)'),
+    'test_cfg': (None, 'tools/test.py --eval mIoU and model.test_cfg'),
+    'default_hooks.checkpoint.interval': ('checkpoint_config.interval', ''),
+    'default_hooks.checkpoint.max_keep_ckpts':
+        ('checkpoint_config.max_keep_ckpts', ''),
+    'default_hooks.checkpoint.save_best': ('checkpoint_config.save_best', ''),
+    'default_hooks.logger.interval': ('log_config.interval', ''),
+    'default_hooks': (None, 'checkpoint_config.* and log_config.*'),
+    'randomness.seed': ('seed', ''),
+    'randomness.deterministic': ('deterministic', ''),
+    'randomness': (None, 'seed and deterministic'),
+    'optim_wrapper.optimizer': ('optimizer', ''),
+    'optim_wrapper.clip_grad': ('optimizer_config.grad_clip', ''),
+    'optim_wrapper.paramwise_cfg': ('optimizer.paramwise_cfg', ''),
+    'train_dataloader.batch_size': ('data.samples_per_gpu', ''),
+    'train_dataloader.num_workers': ('data.workers_per_gpu', ''),
+    'train_dataloader.dataset': ('data.train', ''),
+    'val_dataloader.dataset': ('data.val', ''),
+    'test_dataloader.dataset': ('data.test', ''),
+    'train_dataloader': (None, 'data.samples_per_gpu, data.workers_per_gpu '
+                         'and data.train'),
+    'val_dataloader': (None, 'data.val'),
+    'test_dataloader': (None, 'data.test'),
+    'param_scheduler': (None, 'lr_config (policy, power, min_lr, '
+                        'warmup_iters, warmup_ratio)'),
+    'val_evaluator': (None, 'evaluation.metric_options'),
+    'test_evaluator': (None, 'evaluation.metric_options and tools/test.py '
+                      '--eval mIoU'),
+    'env_cfg.cudnn_benchmark': ('cudnn_benchmark', ''),
+    'env_cfg.dist_cfg': ('dist_params', ''),
+    'env_cfg': (None, 'cudnn_benchmark and dist_params'),
+    'log_processor': (None, 'log_config'),
+}
+# 1.x names that some part of the framework reads as they are.
+MMSEG1X_READ_AS_IS = ('optim_wrapper', )
+
+EVAL_METRICS = ('mIoU', )
+
+# Known 0.x keys that hold one supported value (anything else is refused).
+FIXED_VALUES: Dict[str, Tuple[Any, str]] = {
+    'workflow': ([('train', 1)], 'training is iteration based; validation '
+                 'runs every evaluation.interval iterations'),
+    'default_scope': ('mmseg', 'the registries are mmseg\'s'),
+}
+# Known 0.x keys this framework does not read: refused unless None.
+NOT_READ: Dict[str, str] = {
+    'gpu_ids': 'select GPUs with CUDA_VISIBLE_DEVICES or tools/dist_train.sh',
+    'debug_images': 'use log_config.img_interval',
+}
+
+
+def _error(message: str) -> Exception:
+    from .config_loader import ConfigError
+    return ConfigError(message)
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """`` (did you mean "x"?)`` for the closest of ``choices``, or ``''``."""
+    close = difflib.get_close_matches(name, sorted(set(choices)), n=1,
+                                      cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ''
+
+
+def mmseg1x_name(key: str) -> Optional[Tuple[str, Optional[str], str]]:
+    """``(1.x prefix, our key for it or None, hint)`` of ``key``, if it is
+    an mmseg 1.x name; ``None`` otherwise."""
+    parts = key.split('.')
+    for n in range(len(parts), 0, -1):
+        prefix = '.'.join(parts[:n])
+        if prefix in MMSEG1X_NAMES:
+            if n == 1 and prefix in MMSEG1X_READ_AS_IS:
+                return None
+            ours, hint = MMSEG1X_NAMES[prefix]
+            return prefix, ours, hint
+    return None
+
+
+def map_mmseg1x_option(key: str, filename: str) -> str:
+    """Our key for a ``--cfg-options`` key written with an mmseg 1.x name.
+
+    Raises:
+        ConfigError: for a 1.x name without a single counterpart, naming ours.
+    """
+    found = mmseg1x_name(key)
+    if found is None:
+        return key
+    prefix, ours, hint = found
+    if ours is None:
+        raise _error(f'--cfg-options {key}: "{prefix}" is an mmseg 1.x key '
+                     f'that config {filename} (HRDA/mmseg 0.x keys) does not '
+                     f'read; use {hint}')
+    return ours + key[len(prefix):]
+
+
+def refuse_mmseg1x_file_keys(keys: Iterable[str], filename: str) -> None:
+    """Refuse top-level mmseg 1.x keys written in a config file, naming
+    ours."""
+    for key in keys:
+        found = mmseg1x_name(key)
+        if found is not None:
+            raise _error(f'config {filename}: "{key}" is an mmseg 1.x key '
+                         f'that is not read here; use {found[2] or found[1]}')
+
+
+def check_eval_metrics(metrics: Iterable[str], where: str) -> None:
+    """Refuse metric names we do not compute (``--eval``,
+    ``evaluation.metric``)."""
+    for metric in metrics:
+        if metric not in EVAL_METRICS:
+            raise _error(f'{where}: unknown metric "{metric}" (supported: '
+                         f'{", ".join(EVAL_METRICS)})'
+                         f'{did_you_mean(metric, EVAL_METRICS)}')
+
+
+def class_arguments(type_name: Any) -> Optional[frozenset]:
+    """Keyword arguments the class registered as ``type_name`` takes (those
+    of its bases too where it forwards ``**kwargs``; for a factory function,
+    those of the class its return annotation names); None if unknown or if
+    it takes any keyword."""
+    import inspect
+
+    from .registered_types import find_registered
+    cls = type_name if isinstance(type_name, type) else \
+        find_registered(type_name)
+    if cls is None:
+        return None
+    names = set()
+    if not isinstance(cls, type):  # a factory: the class it returns
+        import typing
+        try:
+            returns = typing.get_type_hints(cls).get('return')
+        except Exception:  # noqa: BLE001 - unresolvable annotations
+            returns = None
+        if isinstance(returns, type):
+            names = {p.name for p in inspect.signature(cls).parameters.values()
+                     if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+            cls = returns
+    for klass in getattr(cls, '__mro__', (cls, )):
+        init = klass.__init__ if isinstance(klass, type) else klass
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        names |= {p.name for p in params if p.kind in (
+            p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - {'self'}
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            return frozenset(names)
+        if klass is object:
+            break
+    return None
+
+
+def _paths_holding(node: Any, value: Any, path: str = '') -> List[str]:
+    """Dotted paths under ``node`` whose value equals ``value``."""
+    if path and type(node) is type(value) and node == value:
+        return [path]
+    found = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            found += _paths_holding(v, value, f'{path}.{k}' if path else k)
+    elif isinstance(node, (list, tuple)):
+        for i, v in enumerate(node):
+            found += _paths_holding(v, value, f'{path}.{i}')
+    return found
+
+
+def _known_top_level() -> frozenset:
+    from .config_loader import KNOWN_TOP_LEVEL_KEYS
+    return frozenset(KNOWN_TOP_LEVEL_KEYS) | KEYS_READ_ELSEWHERE
+
+
+def _new_key_choices(section: str, node: dict) -> Optional[frozenset]:
+    """Sub-keys a new key of dict ``node`` at ``section`` may be; None when
+    any key is accepted."""
+    if section in OPEN_SECTIONS or any(
+            section.startswith(s + '.') for s in OPEN_SECTIONS):
+        return None
+    if section in SECTION_KEYS:
+        return SECTION_KEYS[section]
+    type_name = node.get('type')
+    if type_name is not None:
+        args = class_arguments(type_name)
+        if args is None:
+            return None
+        return args | EXTRA_TYPED_KEYS.get(section, frozenset())
+    return frozenset()
+
+
+def _owner(section: str, node: dict) -> str:
+    if section in SECTION_KEYS:
+        keys = ', '.join(sorted(SECTION_KEYS[section]))
+        return f'{section} (keys read: {keys})'
+    type_name = node.get('type')
+    if type_name is not None:
+        name = getattr(type_name, '__name__', type_name)
+        return f'{section} ({name} takes no argument of that name)'
+    return f'{section} (a plain dict; only its keys {sorted(node)} exist)'
+
+
+def check_option_key(cfg: dict, key: str, value: Any, filename: str) -> None:
+    """Refuse ``--cfg-options key=value`` unless it changes an existing key
+    or adds one that is read (see the module docstring)."""
+    parts = key.split('.')
+    top = parts[0]
+    known = _known_top_level()
+    if top not in cfg and top not in known:
+        raise _error(f'--cfg-options {key}: config {filename} has no key '
+                     f'"{top}"{did_you_mean(top, set(cfg) | known)}')
+    if top in HELPER_VARIABLES or (top in cfg and top not in known):
+        holders = _paths_holding(
+            {k: v for k, v in cfg.items() if k in known and
+             k not in HELPER_VARIABLES}, cfg[top]) if top in cfg else []
+        more = f' (+{len(holders) - 4} more)' if len(holders) > 4 else ''
+        where = (f'; set the keys that use its value instead: '
+                 f'{", ".join(holders[:4])}{more}' if holders else '')
+        if top not in cfg:
+            raise _error(f'--cfg-options {key}: a top-level "{top}" is only '
+                         f'a variable of config files and is never read '
+                         f'(config {filename}); set the keys that use it, '
+                         f'e.g. data.val.{top}' if top == 'data_root' else
+                         f'--cfg-options {key}: a top-level "{top}" is only '
+                         f'a variable of config files and is never read '
+                         f'(config {filename})')
+        raise _error(f'--cfg-options {key}: "{top}" is a variable of config '
+                     f'{filename}, read only while the file is parsed, so '
+                     f'changing it changes nothing{where}')
+    for built, ours in SET_BY_BUILDER.items():
+        if key == built or key.startswith(built + '.'):
+            raise _error(f'--cfg-options {key}: {built} is set from {ours} '
+                         f'when the run is built; set {ours} instead')
+    if top not in cfg:
+        if top not in SECTION_KEYS or len(parts) == 1:
+            return  # a known top-level key that the config leaves unset
+        node: Any = {}
+    else:
+        node = cfg[top]
+    for depth, part in enumerate(parts[1:], 1):
+        section = '.'.join(parts[:depth])
+        if node is None and section in SECTION_KEYS:
+            node = {}
+        if isinstance(node, (list, tuple)):
+            if not (part.isdigit() and int(part) < len(node)):
+                raise _error(f'--cfg-options {key}: {section} is a list of '
+                             f'{len(node)} in config {filename}; "{part}" '
+                             'is not an index of it')
+            node = node[int(part)]
+            continue
+        if not isinstance(node, dict):
+            raise _error(f'--cfg-options {key}: {section} is {node!r} in '
+                         f'config {filename}, not a dict')
+        if part in node:
+            node = node[part]
+            continue
+        choices = _new_key_choices(section, node)
+        if choices is None or part in choices:
+            return
+        raise _error(f'--cfg-options {key}: no key "{part}" in '
+                     f'{_owner(section, node)} of config {filename}'
+                     f'{did_you_mean(part, set(choices) | set(node))}')
+    if '.' not in key or top in SECTION_KEYS:
+        _check_value_type(key, node, value, filename)
+
+
+def _check_value_type(key: str, old: Any, new: Any, filename: str) -> None:
+    """Refuse a text value where the config holds a number or a switch."""
+    if isinstance(new, str) and isinstance(old, (bool, int, float)):
+        kind = ('True or False' if isinstance(old, bool) else
+                'an integer' if isinstance(old, int) else 'a number')
+        raise _error(f'--cfg-options {key}={new}: expected {kind} (config '
+                     f'{filename} has {old!r})')
+
+
+PATH_KEYS = ('data_root', )
+
+
+def check_option_paths(options: Dict[str, Any], filename: str) -> None:
+    """Refuse a data folder given through ``--cfg-options`` that does not
+    exist (``data.val.data_root=/data/dz``), naming key and path."""
+    import os.path as osp
+    for key, value in options.items():
+        if key.split('.')[-1] in PATH_KEYS and isinstance(value, str) \
+                and not osp.isdir(value):
+            raise _error(f'--cfg-options {key}={value}: folder not found '
+                         f'(config {filename})')
+
+
+def check_cfg_options(cfg: dict, options: Dict[str, Any],
+                      filename: str) -> Dict[str, Any]:
+    """``options`` with mmseg 1.x names mapped onto ours, each key checked
+    against ``cfg`` (before merging) by :func:`check_option_key`.
+
+    Raises:
+        ConfigError: naming the first refused key and the config file.
+    """
+    mapped = {}
+    for key, value in options.items():
+        ours = map_mmseg1x_option(key, filename)
+        if ours != key:
+            print(f'--cfg-options {key}: mmseg 1.x name, read as {ours}')
+        check_option_key(cfg, ours, value, filename)
+        mapped[ours] = value
+        section = ours.split('.')[0]
+        if '.' in ours and section in SECTION_KEYS and \
+                cfg.get(section, {}) is None:
+            cfg[section] = {}  # e.g. optimizer_config = None in the file
+    check_option_paths(mapped, filename)
+    return mapped
+
+
+# Sub-key names that, written at the top level of a file, are a misplaced
+# setting rather than a helper variable (``max_iters = 4``).
+MISPLACED_SUB_KEYS = frozenset({
+    'max_iters', 'interval', 'img_interval', 'max_keep_ckpts',
+    'samples_per_gpu', 'workers_per_gpu', 'grad_clip', 'power', 'min_lr',
+    'warmup_iters', 'warmup_ratio', 'save_best', 'metric_options'})
+
+
+def refuse_misplaced_sub_keys(keys: Iterable[str], filename: str) -> None:
+    """Refuse ``max_iters = 4`` at the top level of a file, naming the
+    section key(s) meant (``runner.max_iters``)."""
+    for key in keys:
+        if key in MISPLACED_SUB_KEYS:
+            meant = sorted(f'{section}.{key}' for section, subs in
+                           SECTION_KEYS.items() if key in subs)
+            raise _error(f'config {filename}: top-level "{key}" is not read; '
+                         f'use {" or ".join(meant)}')
+
+
+def check_config_keys(cfg: dict, filename: str) -> None:
+    """Refuse mmseg 1.x top-level keys in a config file, settings written
+    at the top level instead of in their section, unsupported values of
+    known keys and metric names we do not compute in ``evaluation.metric``.
+    """
+    refuse_mmseg1x_file_keys(
+        [k for k in cfg if k != 'optim_wrapper'], filename)
+    refuse_misplaced_sub_keys(cfg.keys(), filename)
+    for key, (value, why) in FIXED_VALUES.items():
+        given = cfg.get(key, value)
+        if isinstance(given, (list, tuple)):
+            given = [tuple(v) if isinstance(v, list) else v for v in given]
+        if given != value:
+            raise _error(f'config {filename}: {key}={cfg.get(key)!r} is not '
+                         f'supported, only {value!r} ({why})')
+    for section in ('checkpoint_config', 'lr_config', 'evaluation'):
+        if (cfg.get(section) or {}).get('by_epoch'):
+            raise _error(f'config {filename}: {section}.by_epoch=True is not '
+                         'supported; training is iteration based')
+    for key, hint in NOT_READ.items():
+        if cfg.get(key) is not None:
+            raise _error(f'config {filename}: {key} is not read; {hint}')
+    metric = (cfg.get('evaluation') or {}).get('metric')
+    if metric is not None:
+        check_eval_metrics([metric] if isinstance(metric, str) else metric,
+                           f'evaluation.metric in config {filename}')
