@@ -17,7 +17,7 @@ whole checkpoint.
 import argparse
 import os.path as osp
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -49,7 +49,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         default={},
-        help='imgfile_prefix=DIR to_label_id=True|False, ...')
+        help='imgfile_prefix=DIR to_label_id=True|False '
+        'keep_subdirs=True|False (PNGs under the images\' sub-folders)')
     parser.add_argument('--show-dir', help='write palette overlays here')
     parser.add_argument('--opacity', type=float, default=0.5)
     parser.add_argument(
@@ -135,6 +136,21 @@ def uda_model_cfg(cfg, args: argparse.Namespace, test_model: str) -> Dict:
     return uda
 
 
+def planned_outputs(dataset, args: argparse.Namespace,
+                    prefix: str) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """Prediction PNG and overlay path of every image, checked for
+    collisions before anything is written."""
+    from mmseg.evaluation.output_paths import (dataset_image_paths,
+                                               plan_outputs)
+    images = dataset_image_paths(dataset)
+    pngs = plan_outputs(
+        images, prefix, bool(args.eval_option.get('keep_subdirs', False)),
+        flag='--eval-option keep_subdirs=True') if args.format_only else {}
+    overlays = plan_outputs(images, args.show_dir,
+                            keep_subdirs=True) if args.show_dir else {}
+    return pngs, overlays
+
+
 def main(argv: Optional[List[str]] = None) -> Dict:
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
@@ -142,7 +158,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     from torch.utils.data import DataLoader
 
     from mmseg.datasets.collate import seg_collate
-    from mmseg.evaluation.format_results import write_result_png
+    from mmseg.evaluation.format_results import save_result_png
     from mmseg.evaluation.iou_metric import IoUMetric
     from mmseg.evaluation.visualize import write_overlay
     from mmseg.models.weights import (load_segmentor_checkpoint,
@@ -152,6 +168,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     register_all_modules()
 
     dataset = DATASETS.build(test_dataset_cfg(cfg, args.test_set))
+    prefix = args.eval_option.get('imgfile_prefix', 'labelTrainIds')
+    to_label_id = bool(args.eval_option.get('to_label_id', True))
+    pngs, overlays = planned_outputs(dataset, args, prefix)
     loader = DataLoader(
         dataset, batch_size=1, shuffle=False, collate_fn=seg_collate,
         num_workers=int(cfg.data.get('workers_per_gpu', 0)))
@@ -171,8 +190,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     metric = IoUMetric() if args.eval else None
     if metric is not None:
         metric.dataset_meta = getattr(dataset, 'metainfo', None)
-    prefix = args.eval_option.get('imgfile_prefix', 'labelTrainIds')
-    to_label_id = bool(args.eval_option.get('to_label_id', True))
+    written = set()
     with torch.no_grad():
         for index, batch in enumerate(loader):
             results = model.val_step(batch)
@@ -180,19 +198,18 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                 metric.process(batch, results)
             for result in results:
                 filename = result['img_metas']['filename']
+                rel = result['img_metas']['ori_filename']
                 if args.format_only:
-                    write_result_png(result['pred_sem_seg'], filename, prefix,
-                                     to_label_id)
+                    written.add(save_result_png(
+                        result['pred_sem_seg'], pngs[rel], to_label_id,
+                        filename))
                 if args.show_dir:
-                    out = osp.join(args.show_dir,
-                                   result['img_metas']['ori_filename'])
                     write_overlay(filename, result['pred_sem_seg'],
-                                  osp.splitext(out)[0] + '.png',
-                                  opacity=args.opacity)
+                                  overlays[rel], opacity=args.opacity)
             print(f'\r[{index + 1}/{len(dataset)}]', end='', flush=True)
     print()
     if args.format_only:
-        print(f'wrote {len(dataset)} prediction PNGs to {prefix}')
+        print(f'wrote {len(written)} prediction PNGs to {prefix}')
     return metric.evaluate(len(dataset)) if metric is not None else {}
 
 

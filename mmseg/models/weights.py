@@ -22,6 +22,12 @@ CLASSIFIER_PREFIXES = ('head.', 'fc.')
 STUDENT_PREFIX = 'model.'
 WRAPPER_PREFIXES = ('module.', 'model.')
 MAX_KEYS_IN_MESSAGE = 5
+# Backbone weights are read while the model is built, where no trust switch
+# reaches; a trusted file is converted once to a weights-only file instead.
+BACKBONE_TRUST_HINT = (
+    'if you trust the file, convert it once with "python '
+    'tools/publish_model.py --trust-checkpoint FILE OUT.pth" and set '
+    'pretrained to the file it writes')
 
 
 def strip_prefix(state_dict: Dict[str, torch.Tensor],
@@ -85,7 +91,8 @@ def load_backbone_pretrained(backbone: nn.Module,
             f'{filename}: remote checkpoints are not downloaded; download the '
             'file and set pretrained to its local path')
     state_dict = extract_state_dict(
-        load_checkpoint_file(filename, trusted=trusted), filename)
+        load_checkpoint_file(filename, trusted=trusted,
+                             trust_hint=BACKBONE_TRUST_HINT), filename)
     state_dict = strip_prefix(dict(state_dict), WRAPPER_PREFIXES + (
         'backbone.', ))
     dropped = [k for k in state_dict if k.startswith(CLASSIFIER_PREFIXES)]
