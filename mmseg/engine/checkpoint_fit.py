@@ -5,7 +5,7 @@ training checkpoint of this run's method), a released or published segmentor
 (``tools/publish_model.py`` output, HRDA/DAFormer releases: the segmentor's
 keys without the UDA wrapper's ``model.`` prefix) or a UDA checkpoint given to
 a plain segmentor. :func:`fit_state_dict` tries each reading of the keys and
-takes the one that matches most tensors:
+takes the one that matches most tensors (the student on a tie):
 
 * as is (a DDP ``module.`` prefix removed);
 * the segmentor's keys onto the UDA wrapper's student (``model.`` added);
@@ -126,7 +126,7 @@ def fit_state_dict(model: nn.Module, state: Dict, filename: str,
             continue
         report = _compare(own, candidate, prefix)
         report.reading, report.target = reading, target
-        if best is None or report.loaded > best[0].loaded:
+        if best is None or report.loaded >= best[0].loaded:
             best = (report, candidate)
     report, candidate = best
     name = type(model).__name__

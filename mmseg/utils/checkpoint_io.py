@@ -147,15 +147,13 @@ def load_checkpoint_file(filename: str,
 
 def _read_error(filename: str, err: Exception) -> CheckpointLoadError:
     """A one-line error for a file torch.load could not read."""
-    text = str(err)
-    if ('central directory' in text or 'zip archive' in text
-            or isinstance(err, EOFError) or 'truncated' in text.lower()
-            or 'unexpected EOF' in text):
+    if isinstance(err, (ImportError, AttributeError)):
         return CheckpointLoadError(
-            f'{filename} is truncated or corrupt ({osp.getsize(filename)} '
-            f'bytes; an interrupted download or copy?): {_first_line(err)}')
+            f'cannot read checkpoint {filename}: it needs a class this '
+            f'installation does not have ({_first_line(err)})')
     return CheckpointLoadError(
-        f'cannot read checkpoint {filename}: {_first_line(err)}')
+        f'{filename} is truncated or corrupt ({osp.getsize(filename)} '
+        f'bytes; an interrupted download or copy?): {_first_line(err)}')
 
 
 def current_umask() -> int:
