@@ -127,8 +127,8 @@ def fit_state_dict(model: nn.Module, state: Dict, filename: str,
         report = _compare(own, candidate, prefix)
         report.reading, report.target = reading, target
         if best is None or report.loaded >= best[0].loaded:
-            best = (report, candidate)
-    report, candidate = best
+            best = (report, candidate, prefix)
+    report, candidate, prefix = best
     name = type(model).__name__
     if exact and (report.missing or report.unexpected or report.mismatched):
         raise CheckpointLoadError(
@@ -140,8 +140,9 @@ def fit_state_dict(model: nn.Module, state: Dict, filename: str,
         raise CheckpointLoadError(
             f'{filename} does not fit {name}: only {report.loaded} of '
             f'{report.total} tensors of the {report.target} match (checkpoint '
-            f'keys e.g. {_shown(list(state)) or "none"}; model keys e.g. '
-            f'{_shown(list(own))}){hint}')
+            f'keys e.g. {_shown(list(state)) or "none"}; {report.target} '
+            f'keys e.g. {_shown([k for k in own if k.startswith(prefix)])})'
+            f'{hint}')
     fitted = {k: candidate[k] for k in own if k in candidate
               and k not in report.mismatched}
     return fitted, report
