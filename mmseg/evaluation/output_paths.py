@@ -48,7 +48,8 @@ def plan_outputs(rel_paths: Iterable[str], out_dir: str,
         key = osp.normcase(name)
         if key in owners and owners[key] != rel:
             hint = (f'; pass {flag} to write each under its sub-folder'
-                    if flag and not keep_subdirs else '')
+                    if flag and not keep_subdirs else
+                    '; rename one of the images')
             raise OutputCollisionError(
                 f'{owners[key]} and {rel} would both be written to '
                 f'{osp.join(out_dir, name)}{hint}; nothing was written')
