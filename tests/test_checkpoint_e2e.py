@@ -174,9 +174,9 @@ def test_images_of_one_name_in_two_sequences_get_one_file_each(
     options = ['--cfg-options',
                f'data.test_set.data_root={data / "dark_zurich"}']
     out = tmp_path / 'preds'
-    with pytest.raises(OutputCollisionError,
-                       match=f'GOPR9999/{osp.basename(first)} would both be written'
-                       '.*keep_subdirs=True to write each.*nothing was written'):
+    expected = (f'GOPR9999/{osp.basename(first)} would both be written'
+                '.*keep_subdirs=True to write each.*nothing was written')
+    with pytest.raises(OutputCollisionError, match=expected):
         run_test([cfg, ckpt, '--test-set', '--format-only', '--eval-option',
                   f'imgfile_prefix={out}', 'to_label_id=False'] + options)
     assert not out.exists()
