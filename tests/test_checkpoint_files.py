@@ -280,3 +280,11 @@ def test_output_plan_refuses_collisions_before_writing(tmp_path):
         plan_outputs(['seq/a.jpg', 'seq/a.png'], 'show', keep_subdirs=True)
     with pytest.raises(OutputCollisionError, match='not inside'):
         plan_outputs(['../x.png'], 'show', keep_subdirs=True)
+
+
+def test_save_best_of_a_metric_the_evaluation_lacks_is_named():
+    from mmseg.engine.hooks.safe_checkpoint_hook import SafeCheckpointHook
+    hook = SafeCheckpointHook(interval=1, by_epoch=False, save_best='mIoU16')
+    with pytest.raises(ConfigError, match="save_best='mIoU16': the "
+                       'evaluation returns no such metric'):
+        hook._save_best_checkpoint(None, {'mIoU': 1.0, 'aAcc': 2.0})
