@@ -136,7 +136,7 @@ class SegRunner(Runner):
             self.model) else self.model
         state, report = fit_state_dict(
             model, extract_state_dict(checkpoint, filename), filename,
-            exact=self._resuming)
+            exact=self._resuming or strict)
         model.load_state_dict(state, strict=False)
         self._has_loaded = True
         self._resumed_rng_state = checkpoint.get('rng_state')
