@@ -90,6 +90,10 @@ def test_unsafe_backbone_weights_name_a_remedy_that_works(tmp_path):
     with pytest.raises(CheckpointLoadError,
                        match='tools/publish_model.py --trust-checkpoint'):
         load_backbone_pretrained(backbone, str(path))
+    from mmseg.models.similarity.frozen_metric import load_weight_file
+    with pytest.raises(CheckpointLoadError,  # LPIPS/DISTS weights alike
+                       match='tools/publish_model.py --trust-checkpoint'):
+        load_weight_file(str(path), 'lpips_weights', 'LPIPS')
     # the remedy the message names, followed as written
     converted = publish_main(['--trust-checkpoint', str(path),
                               str(tmp_path / 'mit_b5_weights.pth')])

@@ -11,7 +11,8 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
-from mmseg.utils.checkpoint_io import (CheckpointLoadError, extract_state_dict,
+from mmseg.utils.checkpoint_io import (CONVERT_HINT, CheckpointLoadError,
+                                       extract_state_dict,
                                        load_checkpoint_file)
 
 # ImageNet classifier weights of backbone checkpoints (SegFormer: head.*,
@@ -22,12 +23,6 @@ CLASSIFIER_PREFIXES = ('head.', 'fc.')
 STUDENT_PREFIX = 'model.'
 WRAPPER_PREFIXES = ('module.', 'model.')
 MAX_KEYS_IN_MESSAGE = 5
-# Backbone weights are read while the model is built, where no trust switch
-# reaches; a trusted file is converted once to a weights-only file instead.
-BACKBONE_TRUST_HINT = (
-    'if you trust the file, convert it once with "python '
-    'tools/publish_model.py --trust-checkpoint FILE OUT.pth" and set '
-    'pretrained to the file it writes')
 
 
 def strip_prefix(state_dict: Dict[str, torch.Tensor],
@@ -92,7 +87,7 @@ def load_backbone_pretrained(backbone: nn.Module,
             'file and set pretrained to its local path')
     state_dict = extract_state_dict(
         load_checkpoint_file(filename, trusted=trusted,
-                             trust_hint=BACKBONE_TRUST_HINT), filename)
+                             trust_hint=CONVERT_HINT), filename)
     state_dict = strip_prefix(dict(state_dict), WRAPPER_PREFIXES + (
         'backbone.', ))
     dropped = [k for k in state_dict if k.startswith(CLASSIFIER_PREFIXES)]

@@ -27,6 +27,13 @@ import torch
 
 TRUST_HINT = ('pass --trust-checkpoint (or trusted=True / '
               'cfg.trust_checkpoint=True) only for a file you trust')
+# Weight files read while a model is built (backbone ``pretrained``, LPIPS
+# weights) are out of the trust switch's reach; a trusted file is converted
+# once to a weights-only file instead.
+CONVERT_HINT = (
+    'if you trust the file, convert it once with "python '
+    'tools/publish_model.py --trust-checkpoint FILE OUT.pth" and point the '
+    'config to the file it writes')
 
 
 # First bytes of the formats torch.load reads: a zip archive (torch >= 1.6)
