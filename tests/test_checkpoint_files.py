@@ -292,3 +292,12 @@ def test_save_best_of_a_metric_the_evaluation_lacks_is_named():
     with pytest.raises(ConfigError, match="save_best='mIoU16': the "
                        'evaluation returns no such metric'):
         hook._save_best_checkpoint(None, {'mIoU': 1.0, 'aAcc': 2.0})
+
+
+def test_save_best_without_evaluation_is_said(capsys):
+    from mmseg.engine.checkpoint_config import \
+        warn_save_best_without_evaluation
+    warn_save_best_without_evaluation(
+        dict(checkpoint=dict(save_best='mIoU')))
+    assert "save_best='mIoU' keeps no best checkpoint: evaluation is off" \
+        in capsys.readouterr().out

@@ -10,7 +10,8 @@ from typing import Any, Dict, Optional
 
 from mmengine.config import Config, ConfigDict
 
-from .checkpoint_config import checkpoint_hook_cfg
+from .checkpoint_config import (checkpoint_hook_cfg,
+                                warn_save_best_without_evaluation)
 from .config_loader import ConfigError
 
 DEFAULT_LOG_INTERVAL = 50
@@ -161,6 +162,7 @@ def runner_kwargs_from(cfg: Config,
     kwargs.update(hooks_from(cfg))
     if not validate or evaluation.get('interval', 1) <= 0:
         kwargs.update(val_dataloader=None, val_cfg=None, val_evaluator=None)
+        warn_save_best_without_evaluation(kwargs['default_hooks'])
     return kwargs
 
 

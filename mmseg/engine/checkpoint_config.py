@@ -13,7 +13,10 @@ it; nothing is dropped silently. Supported keys:
   inferred, ``greater`` for IoU/accuracy). ``evaluation.save_best`` (mmseg
   0.x's place for it) is read too.
 """
+import logging
 from typing import Any, Dict, Mapping
+
+from mmengine.logging import print_log
 
 from .atomic_backend import ATOMIC_BACKEND_ARGS
 from .config_loader import ConfigError
@@ -96,3 +99,13 @@ def checkpoint_hook_cfg(cfg: Mapping, max_iters: int) -> Dict[str, Any]:
                               'checkpoint_config.save_best')
         hook['rule'] = rule
     return hook
+
+
+def warn_save_best_without_evaluation(default_hooks: Dict[str, Any]) -> None:
+    """Say so when ``save_best`` cannot work because evaluation is off."""
+    best = default_hooks.get('checkpoint', {}).get('save_best')
+    if best:
+        print_log(f'checkpoint_config.save_best={best!r} keeps no best '
+                  'checkpoint: evaluation is off (--no-validate or '
+                  'evaluation.interval <= 0)', logger='current',
+                  level=logging.WARNING)
