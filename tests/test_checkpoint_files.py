@@ -294,10 +294,14 @@ def test_save_best_of_a_metric_the_evaluation_lacks_is_named():
         hook._save_best_checkpoint(None, {'mIoU': 1.0, 'aAcc': 2.0})
 
 
-def test_save_best_without_evaluation_is_said(capsys):
-    from mmseg.engine.checkpoint_config import \
-        warn_save_best_without_evaluation
-    warn_save_best_without_evaluation(
+def test_save_best_without_evaluation_is_said(monkeypatch):
+    import mmseg.engine.checkpoint_config as module
+    said = []
+    monkeypatch.setattr(module, 'print_log',
+                        lambda msg, **kwargs: said.append(msg))
+    module.warn_save_best_without_evaluation(
         dict(checkpoint=dict(save_best='mIoU')))
-    assert "save_best='mIoU' keeps no best checkpoint: evaluation is off" \
-        in capsys.readouterr().out
+    module.warn_save_best_without_evaluation(dict(checkpoint=dict()))
+    assert said == ["checkpoint_config.save_best='mIoU' keeps no best "
+                    'checkpoint: evaluation is off (--no-validate or '
+                    'evaluation.interval <= 0)']
