@@ -5,19 +5,22 @@
 Keeps only the student (``model.*`` keys, written without the prefix) and
 drops the optimiser, schedulers, message hub, teachers, the ImageNet model and
 plug-in state; appends the first 8 hex digits of the file's SHA-256 to the
-output name, as MMSegmentation does.
+output name, as MMSegmentation does. Only that file is written: the input
+and a file named ``out.pth`` are never replaced.
 """
 import argparse
 import hashlib
-import os
+import io
 import os.path as osp
 import sys
 from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmseg.utils.checkpoint_io import (atomic_torch_save,  # noqa: E402
-                                       extract_state_dict,
+import torch  # noqa: E402
+
+from mmseg.utils.checkpoint_io import (CheckpointLoadError,  # noqa: E402
+                                       atomic_write_bytes, extract_state_dict,
                                        load_checkpoint_file)
 
 STUDENT_PREFIX = 'model.'
@@ -32,19 +35,31 @@ def student_state_dict(state_dict: dict) -> dict:
             if k.startswith(STUDENT_PREFIX)}
 
 
+def published_name(out_file: str, data: bytes) -> str:
+    """``out.pth`` -> ``out-<first 8 hex digits of sha256(data)>.pth``."""
+    stem, ext = osp.splitext(out_file)
+    return f'{stem}-{hashlib.sha256(data).hexdigest()[:8]}{ext or ".pth"}'
+
+
 def publish(in_file: str, out_file: str, trusted: bool = False) -> str:
+    """Write the student of ``in_file`` to ``out-<sha>.pth`` and return that
+    path. Nothing else is written or replaced: not ``out_file`` itself, and
+    never ``in_file`` (refused with :class:`CheckpointLoadError`)."""
     checkpoint = load_checkpoint_file(in_file, trusted=trusted)
     state = student_state_dict(extract_state_dict(checkpoint, in_file))
     meta = checkpoint.get('meta', {}) if isinstance(checkpoint, dict) else {}
     slim = {'state_dict': state,
             'meta': {k: meta[k] for k in ('cfg', 'dataset_meta', 'iter')
                      if k in meta}}
-    atomic_torch_save(slim, out_file)
-    with open(out_file, 'rb') as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:8]
-    stem, ext = osp.splitext(out_file)
-    final = f'{stem}-{digest}{ext or ".pth"}'
-    os.replace(out_file, final)
+    buffer = io.BytesIO()
+    torch.save(slim, buffer)
+    data = buffer.getvalue()
+    final = published_name(out_file, data)
+    if osp.exists(final) and osp.samefile(final, in_file):
+        raise CheckpointLoadError(
+            f'{final} is the input checkpoint {in_file}; choose another '
+            'output name')
+    atomic_write_bytes(data, final)
     return final
 
 

@@ -18,7 +18,7 @@ whole checkpoint.
 import argparse
 import os.path as osp
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -56,7 +56,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action=DictAction,
         default={},
         help='imgfile_prefix=DIR (default: labelTrainIds in the work dir) '
-        'to_label_id=True|False, ...')
+        'to_label_id=True|False keep_subdirs=True|False (PNGs under the '
+        'images\' sub-folders)')
     parser.add_argument(
         '--show-dir',
         help='write figures here: image | ground truth | prediction (where '
@@ -160,6 +161,21 @@ def check_outputs(args: argparse.Namespace) -> None:
                           '--eval-option imgfile_prefix')
 
 
+def planned_outputs(dataset, args: argparse.Namespace,
+                    prefix: str) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """Prediction PNG and overlay path of every image, checked for
+    collisions before anything is written."""
+    from mmseg.evaluation.output_paths import (dataset_image_paths,
+                                               plan_outputs)
+    images = dataset_image_paths(dataset)
+    pngs = plan_outputs(
+        images, prefix, bool(args.eval_option.get('keep_subdirs', False)),
+        flag='--eval-option keep_subdirs=True') if args.format_only else {}
+    overlays = plan_outputs(images, args.show_dir,
+                            keep_subdirs=True) if args.show_dir else {}
+    return pngs, overlays
+
+
 def main(argv: Optional[List[str]] = None) -> Dict:
     args = parse_args(argv)
     check_eval_metrics(args.eval or [], '--eval')
@@ -170,7 +186,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     from torch.utils.data import DataLoader
 
     from mmseg.datasets.collate import seg_collate
-    from mmseg.evaluation.format_results import write_result_png
+    from mmseg.evaluation.format_results import save_result_png
     from mmseg.evaluation.iou_metric import IoUMetric
     from mmseg.evaluation.titles import eval_title
     from mmseg.evaluation.visualize import write_show_image
@@ -182,6 +198,10 @@ def main(argv: Optional[List[str]] = None) -> Dict:
 
     dataset_cfg = test_dataset_cfg(cfg, args.test_set)
     dataset = DATASETS.build(dataset_cfg)
+    prefix = args.eval_option.get('imgfile_prefix', osp.join(
+        osp.dirname(args.checkpoint), 'labelTrainIds'))
+    to_label_id = bool(args.eval_option.get('to_label_id', True))
+    pngs, overlays = planned_outputs(dataset, args, prefix)
     loader = DataLoader(
         dataset, batch_size=1, shuffle=False, collate_fn=seg_collate,
         num_workers=int(cfg.data.get('workers_per_gpu', 0)))
@@ -202,10 +222,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         if args.eval else None
     if metric is not None:
         metric.dataset_meta = getattr(dataset, 'metainfo', None)
-    prefix = args.eval_option.get('imgfile_prefix', osp.join(
-        osp.dirname(args.checkpoint), 'labelTrainIds'))
     progress = ProgressBar(len(dataset), file=sys.stdout)
-    to_label_id = bool(args.eval_option.get('to_label_id', True))
+    written = set()
     with torch.no_grad():
         for batch in loader:
             results = model.val_step(batch)
@@ -213,22 +231,22 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                 metric.process(batch, results)
             for result in results:
                 filename = result['img_metas']['filename']
+                rel = result['img_metas']['ori_filename']
                 if args.format_only:
-                    write_result_png(result['pred_sem_seg'], filename, prefix,
-                                     to_label_id)
+                    written.add(save_result_png(
+                        result['pred_sem_seg'], pngs[rel], to_label_id,
+                        filename))
                 if args.show_dir:
-                    out = osp.join(args.show_dir,
-                                   result['img_metas']['ori_filename'])
                     write_show_image(filename, result['pred_sem_seg'],
-                                     osp.splitext(out)[0] + '.png',
+                                     overlays[rel],
                                      label=result.get('gt_sem_seg'),
                                      opacity=args.opacity)
             progress.update()
     print()
     if args.format_only:
-        print(f'wrote {len(dataset)} prediction PNGs to {prefix}')
+        print(f'wrote {len(written)} prediction PNGs to {prefix}')
     if args.show_dir:
-        print(f'wrote {len(dataset)} images (with labels: image | ground '
+        print(f'wrote {len(overlays)} images (with labels: image | ground '
               f'truth | prediction) to {args.show_dir}')
     return metric.evaluate(len(dataset)) if metric is not None else {}
 

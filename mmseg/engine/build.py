@@ -10,7 +10,8 @@ from typing import Any, Dict, Optional
 
 from mmengine.config import Config, ConfigDict
 
-from .atomic_backend import ATOMIC_BACKEND_ARGS
+from .checkpoint_config import (checkpoint_hook_cfg,
+                                warn_save_best_without_evaluation)
 from .config_loader import ConfigError
 
 DEFAULT_LOG_INTERVAL = 50
@@ -102,7 +103,6 @@ def param_scheduler_from(cfg: Config) -> Optional[Dict]:
 
 def hooks_from(cfg: Config) -> Dict[str, Any]:
     log_config = cfg.get('log_config') or {}
-    ckpt = cfg.get('checkpoint_config') or {}
     max_iters = int(cfg.runner.max_iters)
     default_hooks = dict(
         timer=dict(type='IterTimerHook'),
@@ -111,13 +111,7 @@ def hooks_from(cfg: Config) -> Dict[str, Any]:
             interval=log_config.get('interval', DEFAULT_LOG_INTERVAL),
             log_metric_by_epoch=False),
         param_scheduler=dict(type='ParamSchedulerHook'),
-        checkpoint=dict(
-            type='CheckpointHook',
-            by_epoch=False,
-            interval=ckpt.get('interval', max_iters),
-            max_keep_ckpts=ckpt.get('max_keep_ckpts', 1),
-            save_last=True,
-            backend_args=ATOMIC_BACKEND_ARGS),
+        checkpoint=checkpoint_hook_cfg(cfg, max_iters),
         sampler_seed=dict(type='DistSamplerSeedHook'))
     custom_hooks = _plain(cfg.get('custom_hooks') or [])
     img_interval = log_config.get('img_interval')
@@ -177,6 +171,7 @@ def runner_kwargs_from(cfg: Config,
     kwargs.update(hooks_from(cfg))
     if not validate or evaluation.get('interval', 1) <= 0:
         kwargs.update(val_dataloader=None, val_cfg=None, val_evaluator=None)
+        warn_save_best_without_evaluation(kwargs['default_hooks'])
     return kwargs
 
 

@@ -11,6 +11,11 @@ Differences from the stock runner:
   so a resumed run continues the same trajectory;
 * the terminal shows one line for the environment, config and hook order,
   which go to the log file only (:mod:`mmseg.engine.console`).
+* ``load_from`` fits the checkpoint onto the model
+  (:mod:`mmseg.engine.checkpoint_fit`: a published segmentor initialises the
+  UDA student) or stops naming the file when too few tensors match; a resume
+  needs a training checkpoint that fits exactly, and ``resume=True`` with no
+  checkpoint to resume from is an error, never a silent fresh start.
 """
 import os.path as osp
 import random
@@ -21,11 +26,15 @@ import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from mmseg.engine.console import (console_handlers, drop_file_only_records,
                                   drop_mmengine_noise)
-from mmseg.utils.checkpoint_io import load_checkpoint_file
+from mmseg.utils.checkpoint_io import (CheckpointLoadError,
+                                       extract_state_dict,
+                                       load_checkpoint_file)
+
+from .checkpoint_fit import fit_state_dict
+from .resume_point import latest_checkpoint, require_training_checkpoint
 
 _BUFFER_TAG = '__history_buffer__'
 
@@ -91,6 +100,7 @@ class SegRunner(Runner):
     def __init__(self, *args, trust_checkpoint: bool = False, **kwargs):
         self.trust_checkpoint = trust_checkpoint
         self._resumed_rng_state: Optional[Dict[str, Any]] = None
+        self._resuming = False
         super().__init__(*args, **kwargs)
         name = osp.basename(self.cfg.filename) if self.cfg.filename else None
         dump = f'config {osp.join(self.work_dir, name)}; ' if name else ''
@@ -128,21 +138,38 @@ class SegRunner(Runner):
             map_location=map_location if map_location != 'default' else
             'cpu',
             trusted=self.trust_checkpoint)
+        if not isinstance(checkpoint, dict):
+            raise CheckpointLoadError(
+                f'{filename} holds a {type(checkpoint).__name__}, not a '
+                'checkpoint dict')
+        if self._resuming:
+            require_training_checkpoint(checkpoint, filename)
         if 'message_hub' in checkpoint:
             checkpoint['message_hub'] = restore_message_hub(
                 checkpoint['message_hub'])
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(
             self.model) else self.model
-        checkpoint = _load_checkpoint_to_model(
-            model, checkpoint, strict, revise_keys=revise_keys)
+        state, report = fit_state_dict(
+            model, extract_state_dict(checkpoint, filename), filename,
+            exact=self._resuming or strict)
+        model.load_state_dict(state, strict=False)
         self._has_loaded = True
         self._resumed_rng_state = checkpoint.get('rng_state')
-        self.logger.info(f'Load checkpoint from {filename}')
+        self.logger.info(report.summary(filename))
         return checkpoint
 
+    def load_or_resume(self) -> None:
+        if self._resume and self._load_from is None and not self._has_loaded:
+            self._load_from = latest_checkpoint(self.work_dir)
+        super().load_or_resume()
+
     def resume(self, filename: str, *args, **kwargs) -> None:
-        super().resume(filename, *args, **kwargs)
+        self._resuming = True
+        try:
+            super().resume(filename, *args, **kwargs)
+        finally:
+            self._resuming = False
         if self._resumed_rng_state is not None:
             apply_rng_state(self._resumed_rng_state)
             self.logger.info('restored python/numpy/torch RNG states')

@@ -28,14 +28,15 @@ def _palette_bytes(palette) -> list:
     return flat + [0] * (768 - len(flat))
 
 
-def write_result_png(pred: Any, img_filename: str, out_dir: str,
-                     to_label_id: bool = True) -> str:
-    """Write one prediction (``[H, W]`` train ids) and return its path."""
+def save_result_png(pred: Any, out_file: str, to_label_id: bool = True,
+                    what: str = '') -> str:
+    """Write one prediction (``[H, W]`` train ids) to ``out_file`` (folders
+    created) and return it; ``what`` names the image in errors."""
     if isinstance(pred, torch.Tensor):
         pred = pred.detach().cpu().numpy()
     pred = np.asarray(pred).squeeze()
     if pred.ndim != 2:
-        raise ValueError(f'prediction of {img_filename} has shape '
+        raise ValueError(f'prediction of {what or out_file} has shape '
                          f'{pred.shape}; expected [H, W]')
     pred = pred.astype(np.uint8)
     if to_label_id:
@@ -44,10 +45,17 @@ def write_result_png(pred: Any, img_filename: str, out_dir: str,
         palette = PALETTE
     png = Image.fromarray(pred).convert('P')
     png.putpalette(_palette_bytes(palette))
-    os.makedirs(out_dir, exist_ok=True)
-    path = osp.join(out_dir, result_png_name(img_filename))
-    png.save(path)
-    return path
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    png.save(out_file)
+    return out_file
+
+
+def write_result_png(pred: Any, img_filename: str, out_dir: str,
+                     to_label_id: bool = True) -> str:
+    """Write one prediction named after its image into ``out_dir``."""
+    return save_result_png(pred, osp.join(out_dir,
+                                          result_png_name(img_filename)),
+                           to_label_id, img_filename)
 
 
 def format_results(results: Iterable[dict],

@@ -11,7 +11,8 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
-from mmseg.utils.checkpoint_io import (CheckpointLoadError, extract_state_dict,
+from mmseg.utils.checkpoint_io import (CONVERT_HINT, CheckpointLoadError,
+                                       extract_state_dict,
                                        load_checkpoint_file)
 
 # ImageNet classifier weights of backbone checkpoints (SegFormer: head.*,
@@ -85,7 +86,8 @@ def load_backbone_pretrained(backbone: nn.Module,
             f'{filename}: remote checkpoints are not downloaded; download the '
             'file and set pretrained to its local path')
     state_dict = extract_state_dict(
-        load_checkpoint_file(filename, trusted=trusted), filename)
+        load_checkpoint_file(filename, trusted=trusted,
+                             trust_hint=CONVERT_HINT), filename)
     state_dict = strip_prefix(dict(state_dict), WRAPPER_PREFIXES + (
         'backbone.', ))
     dropped = [k for k in state_dict if k.startswith(CLASSIFIER_PREFIXES)]

@@ -29,11 +29,12 @@ import torch  # noqa: E402
 
 from mmseg.engine.config_loader import (add_cfg_options_argument,  # noqa
                                         load_config)
+from mmseg.evaluation.output_paths import (dataset_image_paths,  # noqa: E402
+                                           plan_outputs)
 from mmseg.models.weights import check_state_dict  # noqa: E402
 from mmseg.models.weights import load_segmentor_checkpoint  # noqa: E402
 from mmseg.registry import DATASETS, MODELS  # noqa: E402
-from mmseg.seco.relabel import (confident_labels, label_name,  # noqa: E402
-                                write_label)
+from mmseg.seco.relabel import confident_labels, write_label  # noqa: E402
 from mmseg.utils.checkpoint_io import (extract_state_dict,  # noqa: E402
                                        load_checkpoint_file)
 
@@ -98,6 +99,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     load_weights(model, args)
     model.to(args.device).eval()
     dataset = build_dataset(cfg, args)
+    # SeCo's label folders are flat: two images of one base name would
+    # overwrite each other, so that stops here, before anything is written
+    outputs = plan_outputs(dataset_image_paths(dataset), args.out_dir)
     for index in range(len(dataset)):
         sample = dataset[index]
         img, meta = sample['img'], sample['img_metas']
@@ -107,8 +111,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                                 rescale=True)
         label = confident_labels(probs[0].float().cpu().numpy(),
                                  args.threshold)
-        write_label(label, osp.join(args.out_dir,
-                                    label_name(meta['ori_filename'])))
+        write_label(label, outputs[meta['ori_filename']])
         if index % 50 == 0:
             print(f'[{index + 1}/{len(dataset)}] {meta["ori_filename"]}')
     print(f'wrote {len(dataset)} pseudo-labels to {args.out_dir}')

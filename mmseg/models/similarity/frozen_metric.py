@@ -5,7 +5,8 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
-from mmseg.utils.checkpoint_io import extract_state_dict, load_checkpoint_file
+from mmseg.utils.checkpoint_io import (CONVERT_HINT, extract_state_dict,
+                                       load_checkpoint_file)
 
 # mmseg's default ``img_norm_cfg`` (RGB, 0..255 scale).
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
@@ -19,7 +20,8 @@ def load_weight_file(filename: Optional[str], what: str,
         raise FileNotFoundError(
             f'{owner}: {what} is required with pretrained=True; point it to '
             'the weight file (or pass pretrained=False for random weights)')
-    return extract_state_dict(load_checkpoint_file(filename), filename)
+    return extract_state_dict(
+        load_checkpoint_file(filename, trust_hint=CONVERT_HINT), filename)
 
 
 def load_torchvision_features(module: nn.Module,
