@@ -8,7 +8,9 @@ Differences from the stock runner:
 * the message hub's history buffers are stored as plain arrays, so training
   checkpoints stay loadable with ``weights_only=True``;
 * the RNG states of python, numpy and torch are saved and restored on resume,
-  so a resumed run continues the same trajectory.
+  so a resumed run continues the same trajectory (one state per rank);
+* distributed runs start their process group, wrap the model and keep
+  per-rank RNG states through :mod:`mmseg.engine.distributed`.
 """
 import random
 from typing import Any, Callable, Dict, Optional, Union
@@ -21,6 +23,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from mmseg.utils.checkpoint_io import load_checkpoint_file
+from . import distributed
 
 _BUFFER_TAG = '__history_buffer__'
 
@@ -94,12 +97,40 @@ class SegRunner(Runner):
         runner.trust_checkpoint = bool(cfg.get('trust_checkpoint', False))
         return runner
 
+    # ------------------------------------------------ distributed glue
+    def setup_env(self, env_cfg: Dict) -> None:
+        if self._distributed and not distributed.is_distributed():
+            distributed.init_distributed(self.launcher,
+                                         env_cfg.get('dist_cfg'))
+        super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg: Optional[Dict], model):
+        if model_wrapper_cfg is not None or is_model_wrapper(model):
+            return super().wrap_model(model_wrapper_cfg, model)
+        loader = self._train_dataloader
+        if isinstance(loader, dict) and 'batch_size' in loader:
+            self.logger.info(
+                distributed.describe_global_batch(loader['batch_size']))
+        from mmengine.device import get_device
+        return distributed.wrap_for_data_parallel(model, get_device())
+
+    def save_checkpoint(self, *args, **kwargs) -> None:
+        # every rank passes here; the stock method writes on rank 0 only
+        self._rank_rng_states = distributed.gather_rng_states(
+            capture_rng_state())
+        super().save_checkpoint(*args, **kwargs)
+
     def call_hook(self, fn_name: str, **kwargs) -> None:
         if fn_name == 'before_save_checkpoint':
             checkpoint = kwargs['checkpoint']
             checkpoint['message_hub'] = plain_message_hub(
                 checkpoint['message_hub'])
-            checkpoint['rng_state'] = capture_rng_state()
+            states = getattr(self, '_rank_rng_states', None) or [
+                capture_rng_state()
+            ]
+            checkpoint['rng_state'] = states[0]
+            if len(states) > 1:
+                checkpoint['rng_states'] = states
         super().call_hook(fn_name, **kwargs)
 
     def load_checkpoint(self,
@@ -121,7 +152,7 @@ class SegRunner(Runner):
         checkpoint = _load_checkpoint_to_model(
             model, checkpoint, strict, revise_keys=revise_keys)
         self._has_loaded = True
-        self._resumed_rng_state = checkpoint.get('rng_state')
+        self._resumed_rng_state = distributed.rng_state_of_rank(checkpoint)
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 
