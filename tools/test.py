@@ -5,6 +5,10 @@
     python tools/test.py CONFIG CHECKPOINT --test-set --format-only \\
         --eval-option imgfile_prefix=labelTrainIds to_label_id=False
 
+On several processes (each evaluates its share; the metric gathers all):
+
+    bash tools/dist_test.sh CONFIG CHECKPOINT NGPUS --eval mIoU
+
 A UDA checkpoint is evaluated with the network the config deploys
 (``uda.test_model``, default the student) or the one ``--test-model`` names:
 
@@ -71,6 +75,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'and fusion are EGLP\'s')
     parser.add_argument('--device', default=None, help='cpu or cuda')
     parser.add_argument('--trust-checkpoint', action='store_true')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
+        help='evaluate on several processes (torchrun / srun)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_cfg_options_argument(parser)
     args = parser.parse_args(argv)
     if args.eval and args.format_only:
@@ -135,10 +143,24 @@ def uda_model_cfg(cfg, args: argparse.Namespace, test_model: str) -> Dict:
     return uda
 
 
+def distributed_sampler(cfg, args: argparse.Namespace, dataset):
+    """With ``--launcher``: start the process group and return a sampler
+    giving each rank its share of ``dataset`` (else ``None``)."""
+    if args.launcher == 'none':
+        return None
+    from mmengine.dataset import DefaultSampler
+
+    from mmseg.engine.distributed import init_distributed
+    init_distributed(args.launcher, cfg.get('dist_params'))
+    return DefaultSampler(dataset, shuffle=False)
+
+
 def main(argv: Optional[List[str]] = None) -> Dict:
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     import torch
+    from mmengine.dist import is_main_process
+    from mmengine.model import revert_sync_batchnorm
     from torch.utils.data import DataLoader
 
     from mmseg.datasets.collate import seg_collate
@@ -152,8 +174,10 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     register_all_modules()
 
     dataset = DATASETS.build(test_dataset_cfg(cfg, args.test_set))
+    sampler = distributed_sampler(cfg, args, dataset)
     loader = DataLoader(
-        dataset, batch_size=1, shuffle=False, collate_fn=seg_collate,
+        dataset, batch_size=1, shuffle=False, sampler=sampler,
+        collate_fn=seg_collate,
         num_workers=int(cfg.data.get('workers_per_gpu', 0)))
     test_model = deployed_network(cfg, args)
     if test_model == 'student':
@@ -164,11 +188,15 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         model = MODELS.build(uda_model_cfg(cfg, args, test_model))
         load_uda_checkpoint(model, args.checkpoint,
                             trusted=args.trust_checkpoint)
-    print(f'evaluating the {test_model}')
+    main_process = is_main_process()
+    if main_process:
+        print(f'evaluating the {test_model}')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    model = revert_sync_batchnorm(model)  # inference: running statistics
     model.to(device).eval()
 
-    metric = IoUMetric() if args.eval else None
+    # 'gpu' collection = all_gather of the per-image areas (gloo or NCCL)
+    metric = IoUMetric(collect_device='gpu') if args.eval else None
     if metric is not None:
         metric.dataset_meta = getattr(dataset, 'metainfo', None)
     prefix = args.eval_option.get('imgfile_prefix', 'labelTrainIds')
@@ -189,11 +217,17 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                     write_overlay(filename, result['pred_sem_seg'],
                                   osp.splitext(out)[0] + '.png',
                                   opacity=args.opacity)
-            print(f'\r[{index + 1}/{len(dataset)}]', end='', flush=True)
-    print()
-    if args.format_only:
+            if main_process:
+                print(f'\r[{index + 1}/{len(loader)}]', end='', flush=True)
+    if main_process:
+        print()
+    if args.format_only and main_process:
         print(f'wrote {len(dataset)} prediction PNGs to {prefix}')
-    return metric.evaluate(len(dataset)) if metric is not None else {}
+    results = metric.evaluate(len(dataset)) if metric is not None else {}
+    if sampler is not None:
+        from mmseg.engine.distributed import shutdown_distributed
+        shutdown_distributed()
+    return results
 
 
 if __name__ == '__main__':

@@ -140,6 +140,13 @@ def init_distributed(launcher: str,
     return backend
 
 
+def shutdown_distributed() -> None:
+    """Wait for every rank, then close the default process group."""
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 # -------------------------------------------------------------- collectives
 def _buckets(tensors: Sequence[torch.Tensor]) -> Iterator[List[torch.Tensor]]:
     """Tensors grouped by (device, dtype) into chunks of ~25 MB."""
@@ -286,14 +293,13 @@ class UDADataParallel(DistributedDataParallel):
     Only parameters with ``requires_grad`` (the student; EGLP's NFNet) are
     averaged; teachers and frozen networks are never sent. The wrapped
     module keeps its structure, so checkpoint keys are those of a 1-process
-    run (``state_dict`` has no ``module.`` prefix). On the first
-    ``train_step`` rank 0's parameters and buffers are broadcast, so all
-    ranks start identical whatever their initialisation; after every step
-    BatchNorm running statistics follow rank 0. Cross-iteration state of
+    run (``state_dict`` has no ``module.`` prefix). The runner broadcasts
+    rank 0's parameters and buffers after ``init_weights``
+    (:func:`broadcast_module_state`), so all ranks start identical; after
+    every step BatchNorm running statistics follow rank 0. Cross-iteration state of
     plug-ins follows each plug-in's own rule (see ``docs/interfaces.md``).
 
-    Call graph: ``train_step() -> [broadcast_module_state()] ->
-    module.train_step()`` (optimiser step preceded by
+    Call graph: ``train_step() -> module.train_step()`` (optimiser step preceded by
     ``average_gradients()``) ``-> broadcast_batchnorm_statistics()``.
     """
 
@@ -302,15 +308,11 @@ class UDADataParallel(DistributedDataParallel):
         # (so the runner treats it as a wrapper) without DDP's reducer
         super(DistributedDataParallel, self).__init__()
         self.module = module
-        self._started = False
 
     def trained_parameters(self) -> List[nn.Parameter]:
         return [p for p in self.module.parameters() if p.requires_grad]
 
     def train_step(self, data: Any, optim_wrapper: Any) -> Dict[str, Any]:
-        if not self._started:
-            broadcast_module_state(self.module)
-            self._started = True
         with gradients_averaged_before_step(optim_wrapper,
                                             self.trained_parameters()):
             log_vars = self.module.train_step(data, optim_wrapper)

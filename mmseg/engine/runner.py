@@ -114,6 +114,15 @@ class SegRunner(Runner):
         from mmengine.device import get_device
         return distributed.wrap_for_data_parallel(model, get_device())
 
+    def _init_model_weights(self) -> None:
+        # the stock method broadcasts every state-dict value, which fails on
+        # the plain-value extra states (iteration counter, plug-in state)
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        if hasattr(model, 'init_weights'):
+            model.init_weights()
+            distributed.broadcast_module_state(model)
+
     def save_checkpoint(self, *args, **kwargs) -> None:
         # every rank passes here; the stock method writes on rank 0 only
         self._rank_rng_states = distributed.gather_rng_states(
