@@ -22,6 +22,7 @@ they run distributed.
 import datetime
 import logging
 import os
+import re
 import subprocess
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
@@ -101,8 +102,19 @@ def _first_slurm_host(nodelist: str) -> str:
                              check=True, capture_output=True, text=True)
         return out.stdout.split()[0]
     except (OSError, subprocess.CalledProcessError, IndexError):
-        # a plain host name (single node) needs no expansion
-        return nodelist.split(',')[0]
+        return first_host_of(nodelist)
+
+
+def first_host_of(nodelist: str) -> str:
+    """The first host of a SLURM node list without ``scontrol``:
+    ``'gpu[03-05,9],cpu1'`` -> ``'gpu03'``, ``'node7'`` -> ``'node7'``."""
+    match = re.match(r'([^\[,]+)(?:\[([^\]]+)\])?', nodelist.strip())
+    if match is None:
+        raise ValueError(f'SLURM_NODELIST: cannot read {nodelist!r}')
+    prefix, ranges = match.groups()
+    if not ranges:
+        return prefix
+    return prefix + ranges.split(',')[0].split('-')[0]
 
 
 def init_distributed(launcher: str,
