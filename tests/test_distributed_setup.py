@@ -111,3 +111,13 @@ def test_auto_scale_lr_is_checked():
     with pytest.raises(ConfigError, match='unknown'):
         auto_scale_lr_from(Config(dict(auto_scale_lr=dict(
             enable=True, base_batch_size=8, bsz=3))))
+
+
+def test_step_hook_is_removed_after_the_block():
+    from uda_fixtures import optim_wrapper_for
+    model = tiny_dacs()
+    optim_wrapper = optim_wrapper_for(model)
+    with distributed.gradients_averaged_before_step(optim_wrapper, []):
+        assert 'step' in vars(optim_wrapper)
+        optim_wrapper.step()
+    assert 'step' not in vars(optim_wrapper)

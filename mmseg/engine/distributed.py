@@ -273,6 +273,7 @@ def gradients_averaged_before_step(optim_wrapper: Any,
                                    params: Sequence[nn.Parameter]):
     """Inside the block, ``optim_wrapper.step()`` first averages the
     gradients of ``params`` over the ranks (before clipping/unscaling)."""
+    own = vars(optim_wrapper).get('step')  # an instance-level step, if any
     original_step = optim_wrapper.step
 
     def step(*args, **kwargs):
@@ -283,7 +284,10 @@ def gradients_averaged_before_step(optim_wrapper: Any,
     try:
         yield
     finally:
-        del optim_wrapper.step
+        if own is None:
+            del optim_wrapper.step
+        else:
+            optim_wrapper.step = own
 
 
 @MODEL_WRAPPERS.register_module()
