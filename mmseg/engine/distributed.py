@@ -312,11 +312,13 @@ class UDADataParallel(DistributedDataParallel):
     run (``state_dict`` has no ``module.`` prefix). The runner broadcasts
     rank 0's parameters and buffers after ``init_weights``
     (:func:`broadcast_module_state`), so all ranks start identical; after
-    every step BatchNorm running statistics follow rank 0. Cross-iteration state of
-    plug-ins follows each plug-in's own rule (see ``docs/interfaces.md``).
+    every step BatchNorm running statistics follow rank 0. Cross-iteration
+    state of plug-ins follows each plug-in's own rule (see
+    ``docs/interfaces.md``).
 
-    Call graph: ``train_step() -> module.train_step()`` (optimiser step preceded by
-    ``average_gradients()``) ``-> broadcast_batchnorm_statistics()``.
+    Call graph: ``train_step() -> module.train_step()`` (its optimiser
+    step preceded by ``average_gradients()``) ``->
+    broadcast_batchnorm_statistics()``.
     """
 
     def __init__(self, module: nn.Module) -> None:
