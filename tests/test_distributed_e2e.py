@@ -27,6 +27,7 @@ def toy_root(tmp_path_factory):
 def train_worker(rank, world_size, argv):
     from tools.train import main
     main([*argv, '--launcher', 'pytorch'])
+    return torch.initial_seed()
 
 
 def evaluate_worker(rank, world_size, argv):
@@ -84,13 +85,18 @@ def test_dist_train_sh_then_test_py(tmp_path, toy_root, toy_config, extra):
 def two_rank_run(tmp_path_factory, toy_root):
     tmp = tmp_path_factory.mktemp('two_rank')
     cfg = write_tiny_config(str(tmp), 'toy_hrda_daformer_mitb0.py', toy_root)
-    run_on_ranks(train_worker, 2, init=False,
-                 argv=[cfg, '--work-dir', str(tmp / 'full'), '--no-validate'])
-    return cfg, tmp
+    seeds = run_on_ranks(train_worker, 2, init=False, argv=[
+        cfg, '--work-dir', str(tmp / 'full'), '--no-validate'])
+    return cfg, tmp, seeds
+
+
+def test_ranks_seed_their_randomness_apart(two_rank_run):
+    _, _, seeds = two_rank_run
+    assert seeds[1] == seeds[0] + 1
 
 
 def test_two_rank_resume_equals_the_uninterrupted_run(two_rank_run):
-    cfg, tmp = two_rank_run
+    cfg, tmp, _ = two_rank_run
     run_on_ranks(train_worker, 2, init=False, argv=[
         cfg, '--work-dir', str(tmp / 'resumed'), '--no-validate',
         '--resume-from', str(tmp / 'full' / 'iter_2.pth')])
@@ -99,7 +105,7 @@ def test_two_rank_resume_equals_the_uninterrupted_run(two_rank_run):
 
 
 def test_checkpoints_move_between_one_and_two_ranks(two_rank_run):
-    cfg, tmp = two_rank_run
+    cfg, tmp, _ = two_rank_run
     from tools.train import main as train_main
     # 2 ranks -> 1 process: same keys, resumes and trains on
     train_main([cfg, '--work-dir', str(tmp / 'one'), '--no-validate',

@@ -181,9 +181,12 @@ def runner_kwargs_from(cfg: Config,
         env_cfg=dict(
             cudnn_benchmark=cfg.get('cudnn_benchmark', False),
             dist_cfg=_plain(cfg.get('dist_params') or {})),
+        # rank r seeds its RNGs with seed + r: rank-distinct crops, mixing
+        # and augmentation (weights are broadcast from rank 0 after init)
         randomness=dict(
             seed=cfg.get('seed'),
-            deterministic=bool(cfg.get('deterministic', False))),
+            deterministic=bool(cfg.get('deterministic', False)),
+            diff_rank_seed=True),
         log_level=cfg.get('log_level', 'INFO'),
         log_processor=dict(by_epoch=False),
         default_scope='mmseg',

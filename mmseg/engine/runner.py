@@ -89,6 +89,7 @@ class SegRunner(Runner):
     def __init__(self, *args, trust_checkpoint: bool = False, **kwargs):
         self.trust_checkpoint = trust_checkpoint
         self._resumed_rng_state: Optional[Dict[str, Any]] = None
+        self._rank_rng_states: Optional[list] = None
         super().__init__(*args, **kwargs)
 
     @classmethod
@@ -134,7 +135,7 @@ class SegRunner(Runner):
             checkpoint = kwargs['checkpoint']
             checkpoint['message_hub'] = plain_message_hub(
                 checkpoint['message_hub'])
-            states = getattr(self, '_rank_rng_states', None) or [
+            states = self._rank_rng_states or [
                 capture_rng_state()
             ]
             checkpoint['rng_state'] = states[0]
