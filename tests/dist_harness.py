@@ -1,12 +1,18 @@
-"""Run a function on several CPU processes joined by a gloo process group."""
+"""Run a function on several CPU processes (gloo) and collect its results.
+
+``run_on_ranks(fn, world_size, **kwargs)`` spawns ``world_size``
+processes; each sets the torchrun environment variables, optionally starts
+the gloo process group, calls ``fn(rank, world_size, **kwargs)`` and saves
+the return value; the caller gets the list in rank order. ``fn`` must be a
+module-level function (it is pickled by name).
+"""
 import os
-import os.path as osp
 import socket
 import tempfile
+import traceback
 from typing import Any, Callable, List
 
 import torch
-import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 
 
@@ -16,36 +22,44 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _worker(rank: int, world: int, port: int, out_dir: str,
-            fn: Callable[[int], Any]) -> None:
-    os.environ['OMP_NUM_THREADS'] = '1'
+def _worker(rank: int, world_size: int, port: int, out_dir: str,
+            fn: Callable, init: bool, kwargs: dict) -> None:
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port),
+                      RANK=str(rank), WORLD_SIZE=str(world_size),
+                      LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(world_size))
     torch.set_num_threads(1)
-    torch_dist.init_process_group('gloo',
-                                  init_method=f'tcp://127.0.0.1:{port}',
-                                  rank=rank,
-                                  world_size=world)
+    from mmseg.engine.distributed import (init_distributed,
+                                          shutdown_distributed)
     try:
-        result = fn(rank)
-        torch.save(result, osp.join(out_dir, f'rank{rank}.pt'))
+        if init:
+            init_distributed('pytorch', dict(backend='gloo', timeout=300))
+        result = fn(rank, world_size, **kwargs)
+        torch.save(result, os.path.join(out_dir, f'rank{rank}.pt'))
+    except BaseException:
+        with open(os.path.join(out_dir, f'rank{rank}.err'), 'w') as f:
+            f.write(traceback.format_exc())
+        raise
     finally:
-        torch_dist.destroy_process_group()
+        shutdown_distributed()
 
 
-def run_on_ranks(fn: Callable[[int], Any], world: int = 2) -> List[Any]:
-    """``fn(rank)`` on ``world`` processes (gloo); its results, rank order.
-
-    ``fn`` must be importable (a module-level function) and return values
-    ``torch.save`` can write.
-    """
+def run_on_ranks(fn: Callable, world_size: int = 2, init: bool = True,
+                 **kwargs: Any) -> List[Any]:
+    """``[fn(0, world_size, **kwargs), ..., fn(world_size - 1, ...)]``,
+    each computed in its own process of one process group."""
     with tempfile.TemporaryDirectory() as out_dir:
-        mp.spawn(_worker,
-                 args=(world, free_port(), out_dir, fn),
-                 nprocs=world,
-                 join=True)
-        return [
-            torch.load(osp.join(out_dir, f'rank{r}.pt'), weights_only=False)
-            for r in range(world)
-        ]
+        try:
+            mp.start_processes(
+                _worker, args=(world_size, free_port(), out_dir, fn, init,
+                               kwargs),
+                nprocs=world_size, join=True, start_method='spawn')
+        except Exception as err:
+            errors = [open(os.path.join(out_dir, name)).read()
+                      for name in sorted(os.listdir(out_dir))
+                      if name.endswith('.err')]
+            raise AssertionError('\n'.join(errors) or str(err)) from err
+        return [torch.load(os.path.join(out_dir, f'rank{r}.pt'),
+                           weights_only=False) for r in range(world_size)]
 
 
 def assert_same(a: Any, b: Any, where: str = '') -> None:

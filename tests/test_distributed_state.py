@@ -143,7 +143,7 @@ def _bn_with_rank_statistics(rank: int) -> nn.BatchNorm2d:
     return bn
 
 
-def parts_worker(rank: int) -> Dict:
+def parts_worker(rank: int, world_size: int = 2) -> Dict:
     """Every part's state after ``STEPS`` steps on this rank's data."""
     torch.manual_seed(rank)  # paste draws are rank-local
     out = dict(
@@ -306,7 +306,7 @@ def _average_gradients_before_step(wrapper) -> None:
     wrapper.step = averaged_step
 
 
-def uda_worker(rank: int) -> Dict:
+def uda_worker(rank: int, world_size: int = 2) -> Dict:
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
     register_all_modules()

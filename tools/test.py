@@ -6,6 +6,10 @@
     python tools/test.py CONFIG CHECKPOINT --test-set --format-only \\
         --eval-option imgfile_prefix=labelTrainIds to_label_id=False
 
+On several processes (each evaluates its share; the metric gathers all):
+
+    bash tools/dist_test.sh CONFIG CHECKPOINT NGPUS --eval mIoU
+
 A UDA checkpoint is evaluated with the network the config deploys
 (``uda.test_model``, default the student) or the one ``--test-model`` names:
 
@@ -82,6 +86,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'and fusion are EGLP\'s')
     parser.add_argument('--device', default=None, help='cpu or cuda')
     parser.add_argument('--trust-checkpoint', action='store_true')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
+        help='evaluate on several processes (torchrun / srun)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_cfg_options_argument(parser)
     args = parser.parse_args(argv)
     if args.eval and args.format_only:
@@ -176,12 +184,26 @@ def planned_outputs(dataset, args: argparse.Namespace,
     return pngs, overlays
 
 
+def distributed_sampler(cfg, args: argparse.Namespace, dataset):
+    """With ``--launcher``: start the process group and return a sampler
+    giving each rank its share of ``dataset`` (else ``None``)."""
+    if args.launcher == 'none':
+        return None
+    from mmengine.dataset import DefaultSampler
+
+    from mmseg.engine.distributed import init_distributed
+    init_distributed(args.launcher, cfg.get('dist_params'))
+    return DefaultSampler(dataset, shuffle=False)
+
+
 def main(argv: Optional[List[str]] = None) -> Dict:
     args = parse_args(argv)
     check_eval_metrics(args.eval or [], '--eval')
     cfg = load_config(args.config, args.cfg_options)
     check_outputs(args)
     import torch
+    from mmengine.dist import is_main_process
+    from mmengine.model import revert_sync_batchnorm
     from mmengine.utils import ProgressBar
     from torch.utils.data import DataLoader
 
@@ -202,8 +224,10 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         osp.dirname(args.checkpoint), 'labelTrainIds'))
     to_label_id = bool(args.eval_option.get('to_label_id', True))
     pngs, overlays = planned_outputs(dataset, args, prefix)
+    sampler = distributed_sampler(cfg, args, dataset)
     loader = DataLoader(
-        dataset, batch_size=1, shuffle=False, collate_fn=seg_collate,
+        dataset, batch_size=1, shuffle=False, sampler=sampler,
+        collate_fn=seg_collate,
         num_workers=int(cfg.data.get('workers_per_gpu', 0)))
     test_model = deployed_network(cfg, args)
     if test_model == 'student':
@@ -214,15 +238,20 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         model = MODELS.build(uda_model_cfg(cfg, args, test_model))
         load_uda_checkpoint(model, args.checkpoint,
                             trusted=args.trust_checkpoint)
-    print(f'evaluating the {test_model} of {args.checkpoint}')
+    main_process = is_main_process()
+    if main_process:
+        print(f'evaluating the {test_model} of {args.checkpoint}')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    model = revert_sync_batchnorm(model)  # inference: running statistics
     model.to(device).eval()
 
-    metric = IoUMetric(title=eval_title(dataset_cfg, test_model)) \
-        if args.eval else None
+    # 'gpu' collection = all_gather of the per-image areas (gloo or NCCL)
+    metric = IoUMetric(title=eval_title(dataset_cfg, test_model),
+                       collect_device='gpu') if args.eval else None
     if metric is not None:
         metric.dataset_meta = getattr(dataset, 'metainfo', None)
-    progress = ProgressBar(len(dataset), file=sys.stdout)
+    progress = ProgressBar(len(loader), file=sys.stdout) \
+        if main_process else None
     written = set()
     with torch.no_grad():
         for batch in loader:
@@ -241,14 +270,24 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                                      overlays[rel],
                                      label=result.get('gt_sem_seg'),
                                      opacity=args.opacity)
-            progress.update()
-    print()
-    if args.format_only:
-        print(f'wrote {len(written)} prediction PNGs to {prefix}')
-    if args.show_dir:
-        print(f'wrote {len(overlays)} images (with labels: image | ground '
-              f'truth | prediction) to {args.show_dir}')
-    return metric.evaluate(len(dataset)) if metric is not None else {}
+            if progress is not None:
+                progress.update()
+    written_count = len(written)
+    if sampler is not None:
+        from mmseg.utils.dist import all_reduce_sum
+        written_count = int(all_reduce_sum(torch.tensor(written_count)))
+    if main_process:
+        print()
+        if args.format_only:
+            print(f'wrote {written_count} prediction PNGs to {prefix}')
+        if args.show_dir:
+            print(f'wrote {len(overlays)} images (with labels: image | '
+                  f'ground truth | prediction) to {args.show_dir}')
+    results = metric.evaluate(len(dataset)) if metric is not None else {}
+    if sampler is not None:
+        from mmseg.engine.distributed import shutdown_distributed
+        shutdown_distributed()
+    return results
 
 
 if __name__ == '__main__':

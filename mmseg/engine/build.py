@@ -129,6 +129,30 @@ def eval_title_of(cfg: Config) -> str:
                       deployed_network(cfg))
 
 
+AUTO_SCALE_LR_KEYS = ('enable', 'base_batch_size')
+
+
+def auto_scale_lr_from(cfg: Config) -> Optional[Dict]:
+    """``auto_scale_lr=dict(enable=False, base_batch_size=N)`` (mmseg 1.x):
+    when enabled the runner multiplies the learning rates by
+    ``world size * samples_per_gpu / base_batch_size``. Off by default."""
+    scale = cfg.get('auto_scale_lr')
+    if scale is None:
+        return None
+    scale = _plain(scale)
+    unknown = sorted(set(scale) - set(AUTO_SCALE_LR_KEYS))
+    if unknown:
+        raise ConfigError(f'auto_scale_lr in {cfg.filename}: unknown key(s) '
+                          f'{unknown} (known: {list(AUTO_SCALE_LR_KEYS)})')
+    if scale.get('enable', False):
+        base = scale.get('base_batch_size')
+        if not isinstance(base, int) or base <= 0:
+            raise ConfigError(f'auto_scale_lr.base_batch_size in '
+                              f'{cfg.filename} must be a positive int, '
+                              f'got {base!r}')
+    return scale
+
+
 def runner_kwargs_from(cfg: Config,
                        work_dir: str,
                        validate: bool = True) -> Dict[str, Any]:
@@ -149,21 +173,27 @@ def runner_kwargs_from(cfg: Config,
             val_interval=evaluation.get('interval', max_iters)),
         val_cfg=dict(type='ValLoop'),
         val_evaluator=dict(
-            dict(type='IoUMetric', title=eval_title_of(cfg)),
+            dict(type='IoUMetric', title=eval_title_of(cfg),
+                 # all_gather of the per-image areas; needs no shared tmp dir
+                 collect_device='gpu'),
             **_plain(evaluation.get('metric_options', {}))),
         load_from=cfg.get('load_from'),
         resume=bool(cfg.get('resume', False)),
         launcher=cfg.get('launcher', 'none'),
         env_cfg=dict(
             cudnn_benchmark=cfg.get('cudnn_benchmark', False),
-            dist_cfg=_plain(cfg.get('dist_params', dict(backend='nccl')))),
+            dist_cfg=_plain(cfg.get('dist_params') or {})),
+        # rank r seeds its RNGs with seed + r: rank-distinct crops, mixing
+        # and augmentation (weights are broadcast from rank 0 after init)
         randomness=dict(
             seed=cfg.get('seed'),
-            deterministic=bool(cfg.get('deterministic', False))),
+            deterministic=bool(cfg.get('deterministic', False)),
+            diff_rank_seed=True),
         log_level=cfg.get('log_level', 'INFO'),
         log_processor=dict(by_epoch=False),
         default_scope='mmseg',
         cfg=cfg,
+        auto_scale_lr=auto_scale_lr_from(cfg),
         trust_checkpoint=bool(cfg.get('trust_checkpoint', False)))
     if cfg.get('resume_from'):
         kwargs.update(load_from=cfg.resume_from, resume=True)

@@ -14,7 +14,7 @@ KNOWN_TOP_LEVEL_KEYS = frozenset({
     'resume_from', 'resume', 'name', 'exp', 'workflow', 'dist_params',
     'cudnn_benchmark', 'find_unused_parameters', 'use_ddp_wrapper',
     'gpu_model', 'n_gpus', 'gpu_ids', 'launcher', 'toy_data', 'git_rev',
-    'toy_pretrained',
+    'toy_pretrained', 'auto_scale_lr',
     'trust_checkpoint', 'debug_images', 'name_dataset', 'name_architecture',
     'name_encoder', 'name_decoder', 'name_uda', 'name_opt', 'custom_hooks',
     'default_scope', 'env_cfg', 'amp', 'crop_size', 'norm_cfg',

@@ -8,7 +8,7 @@ Differences from the stock runner:
 * the message hub's history buffers are stored as plain arrays, so training
   checkpoints stay loadable with ``weights_only=True``;
 * the RNG states of python, numpy and torch are saved and restored on resume,
-  so a resumed run continues the same trajectory;
+  so a resumed run continues the same trajectory (one state per rank);
 * the terminal shows one line for the environment, config and hook order,
   which go to the log file only (:mod:`mmseg.engine.console`).
 * ``load_from`` fits the checkpoint onto the model
@@ -16,6 +16,8 @@ Differences from the stock runner:
   UDA student) or stops naming the file when too few tensors match; a resume
   needs a training checkpoint that fits exactly, and ``resume=True`` with no
   checkpoint to resume from is an error, never a silent fresh start.
+* distributed runs start their process group, wrap the model and keep
+  per-rank RNG states through :mod:`mmseg.engine.distributed`.
 """
 import os.path as osp
 import random
@@ -35,6 +37,7 @@ from mmseg.utils.checkpoint_io import (CheckpointLoadError,
 
 from .checkpoint_fit import fit_state_dict
 from .resume_point import latest_checkpoint, require_training_checkpoint
+from . import distributed
 
 _BUFFER_TAG = '__history_buffer__'
 
@@ -101,6 +104,7 @@ class SegRunner(Runner):
         self.trust_checkpoint = trust_checkpoint
         self._resumed_rng_state: Optional[Dict[str, Any]] = None
         self._resuming = False
+        self._rank_rng_states: Optional[list] = None
         super().__init__(*args, **kwargs)
         name = osp.basename(self.cfg.filename) if self.cfg.filename else None
         dump = f'config {osp.join(self.work_dir, name)}; ' if name else ''
@@ -120,12 +124,49 @@ class SegRunner(Runner):
         runner.trust_checkpoint = bool(cfg.get('trust_checkpoint', False))
         return runner
 
+    # ------------------------------------------------ distributed glue
+    def setup_env(self, env_cfg: Dict) -> None:
+        if self._distributed and not distributed.is_distributed():
+            distributed.init_distributed(self.launcher,
+                                         env_cfg.get('dist_cfg'))
+        super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg: Optional[Dict], model):
+        if model_wrapper_cfg is not None or is_model_wrapper(model):
+            return super().wrap_model(model_wrapper_cfg, model)
+        loader = self._train_dataloader
+        if isinstance(loader, dict) and 'batch_size' in loader:
+            self.logger.info(
+                distributed.describe_global_batch(loader['batch_size']))
+        from mmengine.device import get_device
+        return distributed.wrap_for_data_parallel(model, get_device())
+
+    def _init_model_weights(self) -> None:
+        # the stock method broadcasts every state-dict value, which fails on
+        # the plain-value extra states (iteration counter, plug-in state)
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        if hasattr(model, 'init_weights'):
+            model.init_weights()
+            distributed.broadcast_module_state(model)
+
+    def save_checkpoint(self, *args, **kwargs) -> None:
+        # every rank passes here; the stock method writes on rank 0 only
+        self._rank_rng_states = distributed.gather_rng_states(
+            capture_rng_state())
+        super().save_checkpoint(*args, **kwargs)
+
     def call_hook(self, fn_name: str, **kwargs) -> None:
         if fn_name == 'before_save_checkpoint':
             checkpoint = kwargs['checkpoint']
             checkpoint['message_hub'] = plain_message_hub(
                 checkpoint['message_hub'])
-            checkpoint['rng_state'] = capture_rng_state()
+            states = self._rank_rng_states or [
+                capture_rng_state()
+            ]
+            checkpoint['rng_state'] = states[0]
+            if len(states) > 1:
+                checkpoint['rng_states'] = states
         super().call_hook(fn_name, **kwargs)
 
     def load_checkpoint(self,
@@ -155,7 +196,7 @@ class SegRunner(Runner):
             exact=self._resuming or strict)
         model.load_state_dict(state, strict=False)
         self._has_loaded = True
-        self._resumed_rng_state = checkpoint.get('rng_state')
+        self._resumed_rng_state = distributed.rng_state_of_rank(checkpoint)
         self.logger.info(report.summary(filename))
         return checkpoint
 

@@ -5,6 +5,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
@@ -61,7 +62,8 @@ class UDADebugImageHook(Hook):
     available panel (source/target/pseudo-label/mix/prediction, MIC mask,
     HRDA's scale attention on the target); the pseudo weight, domain mask
     and attention panels carry a colour scale.
-    Nothing is plotted inside the training step.
+    Nothing is plotted inside the training step. In a multi-process run
+    only rank 0 asks for (and writes) the images.
     """
 
     def __init__(self, interval: int = 1000, max_samples: int = 2) -> None:
@@ -74,7 +76,7 @@ class UDADebugImageHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:
-        if (batch_idx + 1) % self.interval == 0:
+        if (batch_idx + 1) % self.interval == 0 and is_main_process():
             model = self._model(runner)
             if hasattr(model, 'request_debug'):
                 model.request_debug()
