@@ -1,6 +1,8 @@
 """Evaluate a checkpoint, save visualisations, or write test-server files.
 
     python tools/test.py CONFIG CHECKPOINT --eval mIoU
+    python tools/test.py CONFIG CHECKPOINT --eval mIoU --out results.json \\
+        --plot plots
     python tools/test.py CONFIG CHECKPOINT --show-dir preds --opacity 0.5
     python tools/test.py CONFIG CHECKPOINT --test-set --format-only \\
         --eval-option imgfile_prefix=labelTrainIds to_label_id=False
@@ -50,6 +52,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action=DictAction,
         default={},
         help='imgfile_prefix=DIR to_label_id=True|False, ...')
+    parser.add_argument(
+        '--out', help='with --eval: write all metrics (summary and per '
+        'class, as printed) to this .json file')
+    parser.add_argument(
+        '--plot', help='with --eval: write iou_per_class.png and '
+        'confusion_matrix.png (row-normalised) into this folder')
     parser.add_argument('--show-dir', help='write palette overlays here')
     parser.add_argument('--opacity', type=float, default=0.5)
     parser.add_argument(
@@ -75,6 +83,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.eval and args.format_only:
         parser.error('--eval and --format-only are exclusive')
+    if (args.out or args.plot) and not args.eval:
+        parser.error('--out and --plot need --eval')
+    if args.out and not args.out.endswith('.json'):
+        parser.error(f'--out {args.out}: the metrics are written as JSON; '
+                     'give a path ending in .json')
     if not args.eval and not args.format_only and not args.show_dir:
         parser.error('give at least one of --eval, --format-only, --show-dir')
     return args
@@ -168,7 +181,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model.to(device).eval()
 
-    metric = IoUMetric() if args.eval else None
+    metric = IoUMetric(with_confusion=bool(args.plot)) if args.eval else None
     if metric is not None:
         metric.dataset_meta = getattr(dataset, 'metainfo', None)
     prefix = args.eval_option.get('imgfile_prefix', 'labelTrainIds')
@@ -193,7 +206,19 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     print()
     if args.format_only:
         print(f'wrote {len(dataset)} prediction PNGs to {prefix}')
-    return metric.evaluate(len(dataset)) if metric is not None else {}
+    if metric is None:
+        return {}
+    metrics = metric.evaluate(len(dataset))
+    if args.out or args.plot:
+        from mmseg.evaluation.report import write_evaluation_outputs
+        context = dict(config=args.config, checkpoint=args.checkpoint,
+                       network=test_model,
+                       data='data.test_set' if args.test_set else 'data.test')
+        for path in write_evaluation_outputs(
+                metrics, metric.class_names, metric.confusion, args.out,
+                args.plot, context):
+            print(f'wrote {path}')
+    return metrics
 
 
 if __name__ == '__main__':
