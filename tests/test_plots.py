@@ -51,10 +51,11 @@ def test_analyze_logs_writes_png_and_names_bad_input(tmp_path):
     out = analyze_logs([str(tmp_path / 'a'), str(tmp_path / 'b'), '--out',
                         str(tmp_path / 'figs' / 'curves.png')])
     assert osp.getsize(out) > 10000
+    png = str(tmp_path / 'x.png')
     with pytest.raises(SystemExit, match='no <timestamp>/vis_data'):
-        analyze_logs([str(tmp_path / 'figs'), '--out', str(tmp_path / 'x.png')])
+        analyze_logs([str(tmp_path / 'figs'), '--out', png])
     with pytest.raises(SystemExit, match='neither a work dir'):
-        analyze_logs([str(tmp_path / 'nope'), '--out', str(tmp_path / 'x.png')])
+        analyze_logs([str(tmp_path / 'nope'), '--out', png])
     with pytest.raises(SystemExit, match='"acc" is in none.*decode.loss_seg'):
         analyze_logs([str(tmp_path / 'a'), '--keys', 'acc', '--out',
                       str(tmp_path / 'x.png')])

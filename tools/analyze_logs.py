@@ -82,10 +82,12 @@ def default_keys(runs: Sequence[Series]) -> List[str]:
 
 def as_curves(series: Series, keys: Sequence[str]
               ) -> Dict[str, Tuple[List[int], List[float]]]:
-    return {
-        key: (sorted(series[key]), [series[key][s] for s in sorted(series[key])])
-        for key in keys if key in series
-    }
+    curves = {}
+    for key in keys:
+        if key in series:
+            steps = sorted(series[key])
+            curves[key] = (steps, [series[key][s] for s in steps])
+    return curves
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
