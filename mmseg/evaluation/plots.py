@@ -136,10 +136,14 @@ def plot_sweep(groups: Mapping[str, Mapping[str, float]], out: str,
                alpha=0.5)
         ax.scatter(np.full(len(values), x), values, color='black', s=14,
                    zorder=3)
-        ax.text(x, values.mean(), f'{values.mean():.2f}\n±{std:.2f} '
-                f'(n={len(values)})', ha='center', va='bottom', fontsize=7)
+        spread = f' ±{std:.2f}' if len(values) > 1 else ''
+        ax.annotate(f'{values.mean():.2f}{spread}\n(n={len(values)})',
+                    (x, max(values.max(), values.mean() + std)),
+                    xytext=(0, 4), textcoords='offset points',
+                    ha='center', va='bottom', fontsize=7)
     ax.set_xticks(range(len(methods)))
     ax.set_xticklabels(methods, rotation=30, ha='right', fontsize=8)
+    ax.margins(y=0.15)
     ax.set_ylabel(f'{metric} (%)')
     ax.set_title(f'{metric} per method (bar: mean, line: ±1 std, '
                  'dots: seeds)', fontsize=9)
