@@ -27,7 +27,8 @@ def _save(fig: Figure, out: str) -> str:
 
 def plot_curves(curves: Curves, keys: Sequence[str], out: str,
                 title: Optional[str] = None) -> str:
-    """One panel per key (iteration on x), one line per run; returns ``out``.
+    """One panel per key (iteration on x), one line per run (the same
+    colour in every panel); returns ``out``.
 
     Args:
         curves: ``{run label: {key: (iterations, values)}}``; a run without
@@ -40,12 +41,12 @@ def plot_curves(curves: Curves, keys: Sequence[str], out: str,
     fig = Figure(figsize=(6 * cols, 3.2 * rows))
     for i, key in enumerate(keys):
         ax = fig.add_subplot(rows, cols, i + 1)
-        for label, series in curves.items():
+        for run, (label, series) in enumerate(curves.items()):
             if key not in series:
                 continue
             steps, values = series[key]
             ax.plot(steps, values, marker='o' if len(steps) < 20 else None,
-                    markersize=3, label=label)
+                    markersize=3, label=label, color=f'C{run % 10}')
         ax.set_title(key, fontsize=10)
         ax.set_xlabel('iteration')
         ax.grid(alpha=0.3)
