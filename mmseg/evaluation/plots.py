@@ -59,9 +59,11 @@ def plot_curves(curves: Curves, keys: Sequence[str], out: str,
 
 
 def plot_class_iou(class_names: Sequence[str], iou: Sequence[float],
-                   out: str, title: str = 'IoU per class') -> str:
+                   out: str, title: str = 'IoU per class',
+                   miou: Optional[float] = None) -> str:
     """Bar chart of per-class IoU in percent; classes without pixels (NaN)
-    are marked ``n/a``. Returns ``out``."""
+    are marked ``n/a``; a dashed line at ``miou`` (default: the mean of
+    ``iou``). Returns ``out``."""
     values = np.asarray(iou, dtype=np.float64)
     fig = Figure(figsize=(max(6.0, 0.45 * len(class_names)), 4))
     ax = fig.add_subplot(1, 1, 1)
@@ -70,7 +72,10 @@ def plot_class_iou(class_names: Sequence[str], iou: Sequence[float],
     for xi, v in zip(x, values):
         ax.text(xi, 0 if np.isnan(v) else v, 'n/a' if np.isnan(v) else
                 f'{v:.1f}', ha='center', va='bottom', fontsize=7)
-    mean = np.nanmean(values) if np.any(~np.isnan(values)) else float('nan')
+    mean = miou
+    if mean is None:
+        mean = (np.nanmean(values) if np.any(~np.isnan(values)) else
+                float('nan'))
     ax.axhline(mean, color='tab:red', linestyle='--', linewidth=1,
                label=f'mIoU {mean:.2f}')
     ax.set_xticks(x)
@@ -168,7 +173,8 @@ def plot_evaluation(metrics: Mapping[str, float], class_names: Sequence[str],
     suffix = f' ({title})' if title else ''
     paths = {'iou_per_class': plot_class_iou(
         class_names, per_class_values(metrics, class_names),
-        osp.join(out_dir, 'iou_per_class.png'), 'IoU per class' + suffix)}
+        osp.join(out_dir, 'iou_per_class.png'), 'IoU per class' + suffix,
+        metrics.get('mIoU'))}
     if confusion is not None:
         paths['confusion_matrix'] = plot_confusion(
             confusion, class_names, osp.join(out_dir, 'confusion_matrix.png'),
