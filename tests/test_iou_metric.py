@@ -6,7 +6,8 @@ import pytest
 import torch
 from PIL import Image
 
-from mmseg.evaluation.iou_metric import IoUMetric, area_stats
+from mmseg.evaluation.iou_metric import (IoUMetric, area_stats,
+                                          confusion_matrix)
 
 CLASSES = ('a', 'b', 'c', 'd')
 
@@ -100,3 +101,21 @@ def test_evaluate_through_mmengine_and_table(capsys):
                                gt_sem_seg=torch.tensor([[0, 1]]))])
     out = metric.evaluate(1)
     assert out['mIoU'] == 100.0 and 'aAcc' in out
+
+
+def test_confusion_matrix_counts_and_metrics_unchanged():
+    pred = np.array([[0, 1, 1], [2, 2, 0]])
+    label = np.array([[0, 1, 2], [2, 255, 1]])
+    cm = confusion_matrix(pred, label, 3)
+    assert cm.tolist() == [[1, 0, 0], [1, 1, 0], [0, 1, 1]]
+    assert np.array_equal(np.diag(cm), area_stats(pred, label, 3)[0])
+    plain = IoUMetric(classes=('a', 'b', 'c'), print_table=False)
+    with_cm = IoUMetric(classes=('a', 'b', 'c'), print_table=False,
+                        with_confusion=True)
+    for metric in (plain, with_cm):
+        for _ in range(2):
+            metric.process(None, [dict(pred_sem_seg=torch.tensor(pred),
+                                       gt_sem_seg=torch.tensor(label))])
+    assert with_cm.evaluate(2) == plain.evaluate(2)
+    assert with_cm.confusion.tolist() == (2 * cm).tolist()
+    assert plain.confusion is None

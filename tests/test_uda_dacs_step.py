@@ -32,6 +32,8 @@ def test_teacher_and_imnet_are_frozen_and_not_optimised():
     assert optimised == param_ids(model.model)
     log = model.train_step(uda_batch(), wrapper)
     assert 'src.loss_imnet_feat_dist' in log and 'mix.decode.loss_seg' in log
+    assert 0 <= log['pseudo.confident_fraction'].item() <= 1
+    assert 0 <= log['pseudo.weight'].item() <= 1
     frozen = list(model.teacher.parameters()) + list(
         model.feature_distance.parameters())
     assert all(p.grad is None and not p.requires_grad for p in frozen)

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from mmseg.models.uda.parts.pseudo_label import (PseudoLabeler,
+                                                 pseudo_label_log,
                                                  restrict_to_valid_region)
 
 
@@ -24,6 +25,20 @@ def test_batch_weight_is_fraction_of_confident_pixels():
     assert weight.shape == (2, 1, 2)
     assert weight.dtype == torch.float32
     assert torch.allclose(weight, torch.full((2, 1, 2), 0.75))
+
+
+def test_log_has_confident_fraction_and_mean_weight():
+    pseudo = PseudoLabeler(0.968, 'pixel')(_logits())
+    pseudo.weight = restrict_to_valid_region(pseudo.weight, ignore_top=0,
+                                             ignore_bottom=0)
+    pseudo.weight[0] = 0  # e.g. a refiner or the valid region drops image 0
+    log = pseudo_label_log(pseudo)
+    assert log['pseudo.confident_fraction'].item() == pytest.approx(0.75)
+    assert log['pseudo.weight'].item() == pytest.approx(0.5)
+    # the fraction measured before refiners replaced the labels is kept
+    log = pseudo_label_log(pseudo, torch.tensor(0.25))
+    assert log['pseudo.confident_fraction'].item() == pytest.approx(0.25)
+    assert PseudoLabeler(None)(_logits()).confident_fraction.item() == 1.0
 
 
 def test_image_weight_is_fraction_per_image():

@@ -1,10 +1,12 @@
 """Summarise the final evaluation of every run of a sweep.
 
     python tools/collect_results.py work_dirs/local-exp1 [--classes rider bus]
+        [--plot sweep.png]
 
 Reads the last ``mIoU`` evaluation of each run's log, groups runs whose names
 differ only in the ``_s<seed>`` suffix, and prints mean, std and the seeds'
-values, plus the mean IoU of the requested classes.
+values, plus the mean IoU of the requested classes. ``--plot`` draws each
+method's mean mIoU with its seed spread.
 """
 import argparse
 import glob
@@ -46,12 +48,19 @@ def run_metrics(sweep_dir: str) -> Dict[str, Dict[str, float]]:
     return runs
 
 
-def summarise(runs: Dict[str, Dict[str, float]],
-              classes: List[str]) -> List[str]:
-    groups = defaultdict(dict)
+def group_by_method(runs: Dict[str, Dict[str, float]]
+                    ) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """``{method: {seed: metrics}}``: run names without ``_s<seed>``."""
+    groups: Dict[str, Dict[str, Dict[str, float]]] = defaultdict(dict)
     for name, metrics in runs.items():
         seed = SEED.search(name)
         groups[SEED.sub('', name)][seed.group(1) if seed else '-'] = metrics
+    return dict(groups)
+
+
+def summarise(runs: Dict[str, Dict[str, float]],
+              classes: List[str]) -> List[str]:
+    groups = group_by_method(runs)
     header = ['method', 'n', 'mIoU mean', 'std', 'per seed'] + [
         f'IoU {c}' for c in classes
     ]
@@ -74,6 +83,7 @@ def main(argv=None) -> List[str]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('sweep_dirs', nargs='+')
     parser.add_argument('--classes', nargs='*', default=[])
+    parser.add_argument('--plot', help='PNG: mIoU per method, seed spread')
     args = parser.parse_args(argv)
     runs = {}
     for sweep in args.sweep_dirs:
@@ -86,6 +96,15 @@ def main(argv=None) -> List[str]:
             f'{", ".join(args.sweep_dirs)}')
     lines = summarise(runs, args.classes)
     print('\n'.join(lines))
+    if args.plot:
+        if not runs:
+            raise SystemExit('collect_results: --plot: no finished run with '
+                             f'an mIoU in {", ".join(args.sweep_dirs)}')
+        from mmseg.evaluation.plots import plot_sweep
+        groups = group_by_method(runs)
+        plot_sweep({method: {seed: m['mIoU'] for seed, m in seeds.items()}
+                    for method, seeds in sorted(groups.items())}, args.plot)
+        print(f'wrote {args.plot}')
     return lines
 
 

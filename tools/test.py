@@ -2,6 +2,8 @@
 
     python tools/test.py CONFIG CHECKPOINT --eval mIoU
     python tools/test.py WORK_DIR --eval mIoU   # its config dump, last checkpoint
+    python tools/test.py CONFIG CHECKPOINT --eval mIoU --out results.json \\
+        --plot plots
     python tools/test.py CONFIG CHECKPOINT --show-dir preds --opacity 0.5
     python tools/test.py CONFIG CHECKPOINT --test-set --format-only \\
         --eval-option imgfile_prefix=labelTrainIds to_label_id=False
@@ -63,6 +65,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'to_label_id=True|False keep_subdirs=True|False (PNGs under the '
         'images\' sub-folders)')
     parser.add_argument(
+        '--out', help='with --eval: write all metrics (summary and per '
+        'class, as printed) to this .json file')
+    parser.add_argument(
+        '--plot', help='with --eval: write iou_per_class.png and '
+        'confusion_matrix.png (row-normalised) into this folder')
+    parser.add_argument(
         '--show-dir',
         help='write figures here: image | ground truth | prediction (where '
         'labels exist) with a class legend')
@@ -94,6 +102,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.eval and args.format_only:
         parser.error('--eval and --format-only are exclusive')
+    if (args.out or args.plot) and not args.eval:
+        parser.error('--out and --plot need --eval')
+    if args.out and not args.out.endswith('.json'):
+        parser.error(f'--out {args.out}: the metrics are written as JSON; '
+                     'give a path ending in .json')
     if not args.eval and not args.format_only and not args.show_dir:
         parser.error('give at least one of --eval, --format-only, --show-dir')
     from mmseg.engine.run_dir import RunDirError, resolve_run
@@ -247,7 +260,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
 
     # 'gpu' collection = all_gather of the per-image areas (gloo or NCCL)
     metric = IoUMetric(title=eval_title(dataset_cfg, test_model),
-                       collect_device='gpu') if args.eval else None
+                       collect_device='gpu',
+                       with_confusion=bool(args.plot)) if args.eval else None
     if metric is not None:
         metric.dataset_meta = getattr(dataset, 'metainfo', None)
     progress = ProgressBar(len(loader), file=sys.stdout) \
@@ -283,11 +297,20 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         if args.show_dir:
             print(f'wrote {len(overlays)} images (with labels: image | '
                   f'ground truth | prediction) to {args.show_dir}')
-    results = metric.evaluate(len(dataset)) if metric is not None else {}
+    metrics = metric.evaluate(len(dataset)) if metric is not None else {}
+    if metric is not None and main_process and (args.out or args.plot):
+        from mmseg.evaluation.report import write_evaluation_outputs
+        context = dict(config=args.config, checkpoint=args.checkpoint,
+                       network=test_model,
+                       data='data.test_set' if args.test_set else 'data.test')
+        for path in write_evaluation_outputs(
+                metrics, metric.class_names, metric.confusion, args.out,
+                args.plot, context):
+            print(f'wrote {path}')
     if sampler is not None:
         from mmseg.engine.distributed import shutdown_distributed
         shutdown_distributed()
-    return results
+    return metrics
 
 
 if __name__ == '__main__':

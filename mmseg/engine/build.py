@@ -3,7 +3,8 @@
 Users write the config keys they know from HRDA/DAFormer (``data``,
 ``optimizer``, ``lr_config``, ``runner``, ``evaluation``, ``checkpoint_config``,
 ``log_config``, ``uda``); this module maps them, in one place, onto mmengine's
-dataloaders, loops, optimiser wrapper, scheduler and hooks.
+dataloaders, loops, optimiser wrapper, scheduler, hooks and visualizer
+(``log_config.hooks`` and ``visualizer``: :mod:`.visualizer_cfg`).
 """
 import copy
 from typing import Any, Dict, Optional
@@ -13,6 +14,7 @@ from mmengine.config import Config, ConfigDict
 from .checkpoint_config import (checkpoint_hook_cfg,
                                 warn_save_best_without_evaluation)
 from .config_loader import ConfigError
+from .visualizer_cfg import visualizer_from
 
 DEFAULT_LOG_INTERVAL = 50
 
@@ -199,6 +201,9 @@ def runner_kwargs_from(cfg: Config,
         kwargs.update(load_from=cfg.resume_from, resume=True)
     kwargs.update(dataloaders_from(cfg))
     kwargs.update(hooks_from(cfg))
+    log_interval = (cfg.get('log_config') or {}).get('interval',
+                                                     DEFAULT_LOG_INTERVAL)
+    kwargs['visualizer'] = _plain(visualizer_from(cfg, log_interval))
     if not validate or evaluation.get('interval', 1) <= 0:
         kwargs.update(val_dataloader=None, val_cfg=None, val_evaluator=None)
         warn_save_best_without_evaluation(kwargs['default_hooks'])

@@ -46,6 +46,22 @@ def area_stats(pred: np.ndarray, label: np.ndarray, num_classes: int,
                      label_area]).astype(np.float64)
 
 
+def confusion_matrix(pred: np.ndarray, label: np.ndarray, num_classes: int,
+                     ignore_index: int = 255) -> np.ndarray:
+    """Pixel counts ``(C, C)``: row = label class, column = predicted class.
+
+    Pixels labelled ``ignore_index`` (or outside ``0..C-1``) are left out;
+    the diagonal equals the intersection row of :func:`area_stats`.
+    """
+    pred = pred.astype(np.int64)
+    label = label.astype(np.int64)
+    keep = ((label != ignore_index) & (label >= 0) & (label < num_classes) &
+            (pred >= 0) & (pred < num_classes))
+    index = label[keep] * num_classes + pred[keep]
+    counts = np.bincount(index, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes).astype(np.float64)
+
+
 def _percent(x: float) -> float:
     return round(float(x) * 100, 2)
 
@@ -71,6 +87,9 @@ class IoUMetric(BaseMetric):
         print_table: log the per-class table.
         title: what was evaluated, shown in the table headers, e.g.
             ``'DarkZurich night val, student'`` (:mod:`.titles`).
+        with_confusion: also count the confusion matrix; after
+            ``evaluate`` it is in :attr:`confusion` (``(C, C)`` pixel counts,
+            rows = ground truth, columns = prediction).
     """
 
     default_prefix: Optional[str] = ''  # metric keys without a prefix
@@ -81,7 +100,8 @@ class IoUMetric(BaseMetric):
                  None,
                  classes: Optional[Sequence[str]] = None,
                  print_table: bool = True,
-                 title: Optional[str] = None, **kwargs) -> None:
+                 title: Optional[str] = None,
+                 with_confusion: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         self.ignore_index = ignore_index
         self.subsets = dict(extra_class_subsets or {})
@@ -91,6 +111,8 @@ class IoUMetric(BaseMetric):
         self._classes = tuple(classes) if classes is not None else None
         self.print_table = print_table
         self.title = title
+        self.with_confusion = with_confusion
+        self.confusion: Optional[np.ndarray] = None
 
     @property
     def class_names(self) -> tuple:
@@ -117,11 +139,20 @@ class IoUMetric(BaseMetric):
                 name = (sample.get('img_metas') or {}).get('filename', '?')
                 raise ValueError(f'IoUMetric: prediction {pred.shape} and '
                                  f'label {label.shape} of {name} differ')
-            self.results.append(area_stats(
-                pred, label, len(self.class_names), self.ignore_index))
+            num_classes = len(self.class_names)
+            stats = area_stats(pred, label, num_classes, self.ignore_index)
+            if self.with_confusion:  # rows 4.. hold the confusion matrix
+                stats = np.concatenate([stats, confusion_matrix(
+                    pred, label, num_classes, self.ignore_index)])
+            self.results.append(stats)
 
     def compute_metrics(self, results: List[np.ndarray]) -> Dict[str, float]:
-        inter, union, _, label = np.sum(results, axis=0)
+        """Metrics of the summed per-image areas: ``(4, C)`` each, or
+        ``(4 + C, C)`` with the confusion matrix below."""
+        total = np.sum(results, axis=0)
+        inter, union, _, label = total[:4]
+        if total.shape[0] > 4:
+            self.confusion = total[4:]
         with np.errstate(divide='ignore', invalid='ignore'):
             iou = np.where(union > 0, inter / union, np.nan)
             acc = np.where(label > 0, inter / label, np.nan)

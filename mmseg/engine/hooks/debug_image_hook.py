@@ -1,13 +1,14 @@
 """Writes a figure of one UDA step's images every ``interval`` iterations."""
 import os
 import os.path as osp
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from mmengine.visualization import LocalVisBackend
 
 from mmseg.registry import HOOKS
 from mmseg.datasets.cityscapes_labels import PALETTE as CITYSCAPES_PALETTE
@@ -54,6 +55,20 @@ def panel(value: torch.Tensor, kind: str, index: int,
     return item.float().clamp(0, 1).numpy()
 
 
+def figure_rgb(fig) -> np.ndarray:
+    """A drawn matplotlib figure as ``uint8 [H, W, 3]`` RGB."""
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+
+
+def image_backends(visualizer) -> list:
+    """The visualizer's backends that take images other than the local
+    files (the figure is already a PNG under ``work_dir/debug``)."""
+    backends = getattr(visualizer, '_vis_backends', {}) or {}
+    return [b for b in backends.values()
+            if not isinstance(b, LocalVisBackend)]
+
+
 @HOOKS.register_module()
 class UDADebugImageHook(Hook):
     """Asks the UDA model to keep one step's tensors and plots them.
@@ -61,7 +76,9 @@ class UDADebugImageHook(Hook):
     Writes ``<work_dir>/debug/<iter:06d>_<sample>.png`` with one column per
     available panel (source/target/pseudo-label/mix/prediction, MIC mask,
     HRDA's scale attention on the target); the pseudo weight, domain mask
-    and attention panels carry a colour scale.
+    and attention panels carry a colour scale. The same figure goes as image
+    ``debug/<sample>`` to the run's TensorBoard/W&B backends
+    (``log_config.hooks`` / ``visualizer``).
     Nothing is plotted inside the training step. In a multi-process run
     only rank 0 asks for (and writes) the images.
     """
@@ -87,11 +104,16 @@ class UDADebugImageHook(Hook):
         model = self._model(runner)
         debug = model.pop_debug() if hasattr(model, 'pop_debug') else None
         if debug:
+            backends = (image_backends(runner.visualizer)
+                        if is_main_process() else [])
             self.write(debug, osp.join(runner.work_dir, 'debug'),
-                       batch_idx + 1)
+                       batch_idx + 1, backends)
 
     def write(self, debug: Dict[str, Any], out_dir: str,
-              iteration: int) -> List[str]:
+              iteration: int, backends: Sequence = ()) -> List[str]:
+        """Save one figure per sample (at most ``max_samples``); also add
+        it to each of ``backends`` (mmengine vis backends) at step
+        ``iteration``. Returns the PNG paths."""
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
@@ -103,6 +125,11 @@ class UDADebugImageHook(Hook):
             fig = self.figure(debug, panels, j)
             path = osp.join(out_dir, f'{iteration:06d}_{j}.png')
             fig.savefig(path, dpi=80, bbox_inches='tight')
+            if backends:
+                fig.set_dpi(80)
+                image = figure_rgb(fig)
+                for backend in backends:
+                    backend.add_image(f'debug/{j}', image, step=iteration)
             plt.close(fig)
             paths.append(path)
         return paths

@@ -12,7 +12,8 @@ from mmseg.utils.dist import mean_buffers_
 from .parts.context import (ExtraLoss, MixAugmenter, MixedBatch,
                             PseudoLabelRefiner, PseudoLabels, UDAStepContext)
 from .parts.feature_distance import ImageNetFeatureDistance
-from .parts.pseudo_label import PseudoLabeler, restrict_to_valid_region
+from .parts.pseudo_label import (PseudoLabeler, pseudo_label_log,
+                                 restrict_to_valid_region)
 from .parts.strong_aug import StrongAugmentation
 from .parts.teacher import EMATeacher
 
@@ -227,6 +228,7 @@ class DACS(BaseModel):
                      optim_wrapper: OptimWrapper) -> LossDict:
         """Pseudo-label the target, mix, augment, train on the mixture."""
         ctx.pseudo = self.pseudo_labels(ctx)
+        confident_fraction = ctx.pseudo.confident_fraction
         for refiner in self.refiners:
             ctx.pseudo = refiner.refine(ctx, ctx.pseudo)
         ctx.mixed = self.mixed_batch(ctx)
@@ -240,7 +242,9 @@ class DACS(BaseModel):
                 k: v * scale if 'loss' in k else v
                 for k, v in losses.items()
             }
-        return self.backward(optim_wrapper, losses, 'mix')
+        log = self.backward(optim_wrapper, losses, 'mix')
+        log.update(pseudo_label_log(ctx.pseudo, confident_fraction))
+        return log
 
     def extra_stage(self, ctx: UDAStepContext,
                     optim_wrapper: OptimWrapper) -> LossDict:

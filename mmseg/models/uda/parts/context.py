@@ -31,6 +31,8 @@ class PseudoLabels:
     label: torch.Tensor  # int64 [B, H, W]
     weight: torch.Tensor  # float32 [B, H, W]
     logits: Optional[torch.Tensor] = None  # teacher logits [B, C, H, W]
+    # share of pixels with max p >= threshold, scalar in [0, 1] (for logs)
+    confident_fraction: Optional[torch.Tensor] = None
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Pseudo-labels and confidence weights from teacher logits."""
-from typing import Optional
+from typing import Dict, Optional
 
 import torch
 
@@ -41,7 +41,16 @@ class PseudoLabeler:
         max_prob, label = torch.max(prob, dim=1)
         return PseudoLabels(label=label,
                             weight=self.weight(max_prob),
-                            logits=logits)
+                            logits=logits,
+                            confident_fraction=self.confident_fraction(
+                                max_prob))
+
+    def confident_fraction(self, max_prob: torch.Tensor) -> torch.Tensor:
+        """Share of pixels with ``max p >= threshold`` (scalar tensor; 1
+        without a threshold)."""
+        if self.threshold is None:
+            return torch.ones((), device=max_prob.device)
+        return (max_prob >= self.threshold).float().mean()
 
     def weight(self, max_prob: torch.Tensor) -> torch.Tensor:
         """Weight map ``[B, H, W]`` from the per-pixel maximum probability."""
@@ -55,6 +64,24 @@ class PseudoLabeler:
             per_image = confident.flatten(1).sum(1) / confident[0].numel()
             return per_image.view(-1, 1, 1) * ones
         return (confident.sum() / confident.numel()) * ones
+
+
+def pseudo_label_log(pseudo: PseudoLabels,
+                     confident_fraction: Optional[torch.Tensor] = None
+                     ) -> Dict[str, torch.Tensor]:
+    """Log entries of the pseudo-labels the target loss used.
+
+    ``pseudo.confident_fraction``: share of target pixels whose teacher
+    confidence reaches the threshold (as labelled, before refiners);
+    ``pseudo.weight``: mean pixel weight of the target loss (after refiners
+    and the valid-region mask). Both detached scalars in [0, 1].
+    """
+    log = {'pseudo.weight': pseudo.weight.detach().float().mean()}
+    if confident_fraction is None:
+        confident_fraction = pseudo.confident_fraction
+    if confident_fraction is not None:
+        log['pseudo.confident_fraction'] = confident_fraction.detach()
+    return log
 
 
 def restrict_to_valid_region(weight: torch.Tensor,
