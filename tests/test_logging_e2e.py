@@ -102,9 +102,10 @@ def _printed_tables(text):
     per_class, summary, header = {}, {}, None
     section = None
     for line in text.splitlines():
-        if 'per class results:' in line:
+        # headers carry a title: 'per class results (<split>, <network>):'
+        if 'per class results' in line:
             section = 'class'
-        elif 'Summary:' in line:
+        elif line.startswith('Summary') or ' - Summary' in line:
             section = 'summary'
         if not line.startswith('|') or section is None:
             continue

@@ -113,6 +113,8 @@ def test_collect_results_plot(tmp_path):
     out = tmp_path / 'sweep.png'
     collect_results([str(tmp_path), '--plot', str(out)])
     assert osp.getsize(out) > 5000
-    with pytest.raises(SystemExit, match='no finished run'):
-        collect_results([str(tmp_path / 'toy_dacs_s0'), '--plot',
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(FileNotFoundError, match='no finished run'):
+        collect_results([str(tmp_path / 'empty'), '--plot',
                          str(tmp_path / 'none.png')])
+    assert not (tmp_path / 'none.png').exists()

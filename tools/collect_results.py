@@ -97,9 +97,6 @@ def main(argv=None) -> List[str]:
     lines = summarise(runs, args.classes)
     print('\n'.join(lines))
     if args.plot:
-        if not runs:
-            raise SystemExit('collect_results: --plot: no finished run with '
-                             f'an mIoU in {", ".join(args.sweep_dirs)}')
         from mmseg.evaluation.plots import plot_sweep
         groups = group_by_method(runs)
         plot_sweep({method: {seed: m['mIoU'] for seed, m in seeds.items()}
