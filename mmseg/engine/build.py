@@ -118,7 +118,8 @@ def hooks_from(cfg: Config) -> Dict[str, Any]:
             max_keep_ckpts=ckpt.get('max_keep_ckpts', 1),
             save_last=True,
             backend_args=ATOMIC_BACKEND_ARGS),
-        sampler_seed=dict(type='DistSamplerSeedHook'))
+        sampler_seed=dict(type='DistSamplerSeedHook'),
+        finite_loss=dict(type='FiniteLossHook'))
     custom_hooks = _plain(cfg.get('custom_hooks') or [])
     img_interval = log_config.get('img_interval')
     if img_interval and cfg.get('uda'):
