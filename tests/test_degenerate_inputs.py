@@ -130,3 +130,18 @@ def test_eglp_step_with_a_fully_masked_prompt_mixture(mode, blank_labels):
     nfnet = {n for n in grads if n.startswith('nfnet.')}
     assert nfnet and _nonfinite(grads) == []
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_mic_step_with_a_fully_masked_target():
+    """MIC's masked image consistency meets the same blank input."""
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='DACS', model=tiny_model_cfg(), max_iters=10, alpha=0.9,
+        pseudo_threshold=None, mask_mode='separatetrgaug', mask_lambda=1.0,
+        mask_generator=dict(type='block', mask_ratio=1.0,
+                            mask_block_size=64)))
+    model.init_weights()
+    log, grads = _step(model, _uda_batch())
+    assert log['masked.decode.loss_seg'] > 0
+    assert [k for k, v in log.items() if not torch.isfinite(v).all()] == []
+    assert grads and _nonfinite(grads) == []
