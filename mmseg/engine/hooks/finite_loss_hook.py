@@ -14,9 +14,10 @@ class FiniteLossHook(Hook):
 
     A non-finite loss means the student's weights, and from the next step
     its EMA teachers, are (or are about to be) no longer finite; training on
-    would only spread NaN. The check reads the values :class:`mmengine.hooks.RuntimeInfoHook`
-    already copied to the host for logging (priority ``VERY_HIGH``, before
-    this hook), so it adds no device synchronisation. It runs before the
+    would only spread NaN. The check reads the values that
+    :class:`mmengine.hooks.RuntimeInfoHook` already copied to the host for
+    logging (priority ``VERY_HIGH``, before this hook), so it adds no
+    device synchronisation. It runs before the
     checkpoint hook, so no checkpoint with non-finite weights is written.
     Non-finite gradients with finite losses are caught one iteration later,
     by the losses they cause (or at once through ``grad_norm`` when
@@ -34,9 +35,8 @@ class FiniteLossHook(Hook):
         hub = runner.message_hub
         if 'train/grad_norm' in hub.log_scalars:
             keys.append('grad_norm')
-        bad = [(k, v) for k in keys
-               if not math.isfinite(v := hub.get_scalar(f'train/{k}')
-                                    .current())]
+        values = [(k, hub.get_scalar(f'train/{k}').current()) for k in keys]
+        bad = [(k, v) for k, v in values if not math.isfinite(v)]
         if bad:
             terms = ', '.join(f'{k} = {v}' for k, v in bad)
             raise FloatingPointError(

@@ -228,7 +228,7 @@ class MixVisionTransformer(BaseModule):
         Every activation of such a sample is then exactly 0, because all
         biases start at 0, so every LayerNorm of the encoder sees a
         zero-variance input; the backward of each multiplies the gradient
-        by ``1 / sqrt(eps)`` (~1e3), and the ~10 of them in series overflow
+        by ``1 / sqrt(eps)`` (~1e3), and a dozen of them in series overflow
         float32 to inf, which the next LayerNorm backward turns into NaN.
         Device-side test, no host synchronisation.
         """
@@ -244,9 +244,9 @@ class MixVisionTransformer(BaseModule):
         Guard: the features of a :meth:`degenerate_samples` sample are
         detached (its gradient would be meaningless inf/NaN, see there), so
         it trains the decode head but not the encoder. Forward values and
-        the other samples' gradients are unchanged. The SegFormer/DAFormer
-        reference has no such guard; it starts from ImageNet weights, whose
-        non-zero biases never meet this case.
+        the other samples' gradients are unchanged. SegFormer/DAFormer/PIG
+        have no such guard; they start from ImageNet weights, whose non-zero
+        biases never meet this case.
         """
         degenerate = (self.degenerate_samples(x)
                       if torch.is_grad_enabled() else None)
@@ -259,8 +259,8 @@ class MixVisionTransformer(BaseModule):
             x = tokens_to_map(norm(x), h, w).contiguous()
             outs.append(x)
         if degenerate is not None:
-            keep = degenerate.view(-1, 1, 1, 1)
-            outs = [torch.where(keep, out.detach(), out) for out in outs]
+            frozen = degenerate.view(-1, 1, 1, 1)
+            outs = [torch.where(frozen, out.detach(), out) for out in outs]
         return tuple(outs)
 
     @staticmethod
