@@ -107,23 +107,26 @@ def _step(model, batch):
     return log, grads
 
 
-def _uda_batch(blank_labels=()):
+def _uda_batch(label_fill=None):
+    """``label_fill``: every source and prompt label becomes this value."""
     data = dict(source=sample_batch(seed=1),
                 target=sample_batch(labelled=False, seed=2),
                 prompt=sample_batch(seed=3))
-    for key in blank_labels:
-        data[key]['gt_semantic_seg'][:] = 255
+    if label_fill is not None:
+        for key in ('source', 'prompt'):
+            data[key]['gt_semantic_seg'][:] = label_fill
     return data
 
 
-@pytest.mark.parametrize('mode,blank_labels', [
-    ('soft', ()),
-    ('hard_pig', ('source', 'prompt')),
+@pytest.mark.parametrize('mode,label_fill', [
+    ('soft', None),
+    ('hard_pig', 255),  # all labels ignored
+    ('soft', 0),  # every other class empty
 ])
-def test_eglp_step_with_a_fully_masked_prompt_mixture(mode, blank_labels):
+def test_eglp_step_with_a_fully_masked_prompt_mixture(mode, label_fill):
     """64 px AMS blocks on 64 px crops blank whole samples (p = 0.7 each)."""
     model = _eglp(mode)
-    log, grads = _step(model, _uda_batch(blank_labels))
+    log, grads = _step(model, _uda_batch(label_fill))
     masked = model.pop_debug()['prompt_mix_img']
     assert (masked.flatten(1) == 0).all(1).any(), 'no blank sample drawn'
     assert [k for k, v in log.items() if not torch.isfinite(v).all()] == []
