@@ -114,7 +114,8 @@ def hooks_from(cfg: Config) -> Dict[str, Any]:
             log_metric_by_epoch=False),
         param_scheduler=dict(type='ParamSchedulerHook'),
         checkpoint=checkpoint_hook_cfg(cfg, max_iters),
-        sampler_seed=dict(type='DistSamplerSeedHook'))
+        sampler_seed=dict(type='DistSamplerSeedHook'),
+        finite_loss=dict(type='FiniteLossHook'))
     custom_hooks = _plain(cfg.get('custom_hooks') or [])
     img_interval = log_config.get('img_interval')
     if img_interval and cfg.get('uda'):

@@ -17,7 +17,8 @@ EXIT_ERROR = 1
 # exception types whose message is written for users (the type name would
 # only add noise); anything else is shown as ``TypeName: message``
 _USER_ERRORS = ('ConfigError', 'CheckpointLoadError', 'FileNotFoundError',
-                'RunDirError', 'OutputDirError')
+                'RunDirError', 'OutputDirError', 'OutputCollisionError',
+                'ClassStatsError', 'CorruptFileError')
 
 
 def one_line(err: BaseException) -> str:

@@ -219,7 +219,37 @@ class MixVisionTransformer(BaseModule):
         return (getattr(self, f'patch_embed{i}'), getattr(self, f'block{i}'),
                 getattr(self, f'norm{i}'))
 
+    def degenerate_samples(self, x: torch.Tensor) -> torch.Tensor:
+        """Bool ``[B]``: samples whose stage-1 patch embedding is exactly 0.
+
+        That is a blank input (all pixels 0, e.g. a fully block-masked
+        image, 0 being the mean colour of a normalised image) while the
+        patch-embedding bias is still 0 (SegFormer's from-scratch init).
+        Every activation of such a sample is then exactly 0, because all
+        biases start at 0, so every LayerNorm of the encoder sees a
+        zero-variance input; the backward of each multiplies the gradient
+        by ``1 / sqrt(eps)`` (~1e3), and a dozen of them in series overflow
+        float32 to inf, which the next LayerNorm backward turns into NaN.
+        Device-side test, no host synchronisation.
+        """
+        blank = (x == 0).flatten(1).all(1)
+        bias = self.patch_embed1.proj.bias
+        if bias is None:
+            return blank
+        return blank & (bias == 0).all()
+
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """Maps ``[B, C_i, H / s_i, W / s_i]`` for the strides 4, 8, 16, 32.
+
+        Guard: the features of a :meth:`degenerate_samples` sample are
+        detached (its gradient would be meaningless inf/NaN, see there), so
+        it trains the decode head but not the encoder. Forward values and
+        the other samples' gradients are unchanged. SegFormer/DAFormer/PIG
+        have no such guard; they start from ImageNet weights, whose non-zero
+        biases never meet this case.
+        """
+        degenerate = (self.degenerate_samples(x)
+                      if torch.is_grad_enabled() else None)
         outs: List[torch.Tensor] = []
         for i in range(1, 5):
             embed, blocks, norm = self.stage(i)
@@ -228,6 +258,9 @@ class MixVisionTransformer(BaseModule):
                 x = block(x, h, w)
             x = tokens_to_map(norm(x), h, w).contiguous()
             outs.append(x)
+        if degenerate is not None:
+            frozen = degenerate.view(-1, 1, 1, 1)
+            outs = [torch.where(frozen, out.detach(), out) for out in outs]
         return tuple(outs)
 
     @staticmethod
