@@ -2,15 +2,23 @@
 
 Usage:
   python tools/benchmark.py CONFIG [--uda] [--crop 512 512] [--batch 2]
-      [--iters 5] [--warmup 2] [--device cpu|cuda] [--amp bf16]
+      [--iters 5] [--warmup 2] [--device cpu|cuda] [--amp [bf16|fp16]]
       [--cfg-options k=v ...]
 
 Without ``--uda`` it times the supervised forward + backward of the config's
 segmentor; with ``--uda`` one whole UDA training step of the config's ``uda``
 method (student, teachers, ImageNet model, plug-ins, optimiser step).
-Prints the median time per iteration and the peak memory (CUDA: max
-allocated; CPU: the process peak RSS, so compare configs run in separate
-processes).
+``--amp`` trains in mixed precision (bare ``--amp``: bf16; fp16 needs CUDA);
+``--cfg-options model.backbone.with_cp=True`` etc. change the model.
+
+Prints a JSON report: ``median_s_per_iter``; ``peak_memory_mib`` and
+``memory_increase_mib`` of one step (CUDA: max allocated; CPU: the process
+peak RSS, so compare configs run in separate processes). The optimiser state
+is created before that step (a zero-gradient optimiser step), so the
+increase is a steady-state step's: its gradients and activations, what
+``with_cp`` and ``--amp`` act on. On CUDA also ``cuda_max_allocated_mib``
+and ``achieved_tflops`` (FLOPs of one step counted by
+``torch.utils.flop_counter.FlopCounterMode`` over its median time).
 """
 import argparse
 import json
@@ -23,8 +31,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402
 from mmengine import Config, DictAction  # noqa: E402
 
-from mmseg.utils.benchmarking import (measure_peak_memory,  # noqa: E402
-                                      time_callable)
+from mmseg.utils.benchmarking import (count_flops,  # noqa: E402
+                                      measure_peak_memory, time_callable)
 
 
 IMG_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
@@ -55,21 +63,35 @@ def synthetic_batch(batch: int, crop: tuple, num_classes: int,
         img_metas=metas)
 
 
+def make_optim_wrapper(model: torch.nn.Module, amp: Optional[str]):
+    """AdamW over the trainable parameters, mixed precision with ``amp``.
+
+    Its state (AdamW moments) is created here by one step on zero
+    gradients, so that the measured step allocates what every step does.
+    """
+    from mmseg.engine.mixed_precision import CLI_DTYPES
+    from mmseg.engine.optim_constructor import \
+        TrainableOptimWrapperConstructor
+    wrapper_cfg = dict(optimizer=dict(type='AdamW', lr=6e-5))
+    if amp:
+        wrapper_cfg.update(type='MixedPrecisionOptimWrapper',
+                           dtype=CLI_DTYPES[amp])
+    wrapper = TrainableOptimWrapperConstructor(wrapper_cfg)(model)
+    for group in wrapper.optimizer.param_groups:
+        for param in group['params']:
+            param.grad = torch.zeros_like(param)
+    wrapper.optimizer.step()
+    wrapper.optimizer.zero_grad(set_to_none=True)
+    return wrapper
+
+
 def make_uda_step(model: torch.nn.Module, batch: int, crop: tuple,
                   device: str, amp: Optional[str]) -> Callable[[], None]:
     """One UDA training step on synthetic source/target/prompt batches."""
-    from mmengine.optim import AmpOptimWrapper
-
-    from mmseg.engine.optim_constructor import \
-        TrainableOptimWrapperConstructor
     num_classes = model.model.num_classes
     data = {k: synthetic_batch(batch, crop, num_classes, device)
             for k in ('source', 'target', 'prompt')}
-    wrapper = TrainableOptimWrapperConstructor(
-        dict(optimizer=dict(type='AdamW', lr=6e-5)))(model)
-    if amp == 'bf16':
-        wrapper = AmpOptimWrapper(optimizer=wrapper.optimizer,
-                                  dtype='bfloat16')
+    wrapper = make_optim_wrapper(model, amp)
 
     def step() -> None:
         model.train_step(data, wrapper)
@@ -79,16 +101,16 @@ def make_uda_step(model: torch.nn.Module, batch: int, crop: tuple,
 
 def make_supervised_step(model: torch.nn.Module, data: dict,
                          amp: Optional[str]) -> Callable[[], None]:
-    """One supervised iteration: loss forward, backward, grads cleared."""
-    device_type = data['img'].device.type
+    """One supervised iteration: loss forward, backward, optimiser step."""
+    wrapper = make_optim_wrapper(model, amp)
 
     def step() -> None:
-        with torch.autocast(device_type, dtype=torch.bfloat16,
-                            enabled=amp == 'bf16'):
+        wrapper.zero_grad()
+        with wrapper.optim_context(model):
             losses = model(**data, mode='loss')
-            loss, _ = model.parse_losses(losses)
-        loss.backward()
-        model.zero_grad(set_to_none=True)
+        loss, _ = model.parse_losses(losses)
+        wrapper.backward(loss)
+        wrapper.step()
 
     return step
 
@@ -104,7 +126,10 @@ def main(argv=None) -> dict:
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--device', default='cuda'
                         if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--amp', choices=['bf16'], default=None)
+    parser.add_argument('--amp', nargs='?', const='bf16',
+                        choices=['bf16', 'fp16'], default=None,
+                        help='mixed precision (bare --amp: bf16; fp16 '
+                        'needs CUDA)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     cfg = Config.fromfile(args.config)
@@ -131,6 +156,13 @@ def main(argv=None) -> dict:
                   memory_increase_mib=round(
                       memory['increase_bytes'] / 2**20, 1),
                   memory_kind=memory['kind'])
+    if torch.device(args.device).type == 'cuda':
+        flops = count_flops(step)
+        report.update(
+            cuda_max_allocated_mib=round(
+                torch.cuda.max_memory_allocated(args.device) / 2**20, 1),
+            tflop_per_iter=round(flops / 1e12, 3),
+            achieved_tflops=round(flops / timing['median_s'] / 1e12, 2))
     print(json.dumps(report, indent=1))
     return report
 

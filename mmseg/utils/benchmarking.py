@@ -69,3 +69,17 @@ def measure_peak_memory(fn: Callable[[], object],
     after = process_peak_rss_bytes()
     return {'kind': 'process_peak_rss_increase', 'peak_bytes': after,
             'increase_bytes': after - before}
+
+
+def count_flops(fn: Callable[[], object]) -> int:
+    """Floating-point operations of one call of ``fn`` (forward + backward).
+
+    Counted by ``torch.utils.flop_counter.FlopCounterMode`` (matrix products,
+    convolutions and attention; element-wise operations are not counted, so
+    achieved FLOP/s derived from it is a lower bound).
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter:
+        fn()
+    return counter.get_total_flops()

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from mmseg.models.uda.parts.context import ExtraLoss, UDAStepContext
+from mmseg.models.utils.precision import full_precision
 from mmseg.registry import MODELS
 
 IGNORE_INDEX = 255
@@ -233,7 +234,7 @@ class FeaturePrototypeAlignment(ExtraLoss):
             feats = self.feature_fn(student, img)
         if isinstance(feats, (list, tuple)):
             feats = feats[-1]
-        return feats
+        return feats.float()  # prototypes and loss in fp32 under --amp
 
     @staticmethod
     def target_labels(ctx: UDAStepContext) -> torch.Tensor:
@@ -293,16 +294,18 @@ class FeaturePrototypeAlignment(ExtraLoss):
         y_t = self.target_labels(ctx)[:n]
         y_m = ctx.mixed.label[:n]
         src_tgt, src_mix = [], []
-        for i in range(n):
-            protos_s = protos_t = None
-            if self.ema_prototypes:
-                protos_s = self._remember(0, f_s[i], y_s[i])
-                protos_t = self._remember(1, f_t[i], y_t[i])
-            src_tgt.append(
-                self._pair_loss(f_s[i], y_s[i], f_t[i], y_t[i], protos_s,
-                                protos_t))
-            src_mix.append(
-                self._pair_loss(f_s[i], y_s[i], f_m[i], y_m[i], protos_s))
+        with full_precision(f_s.device.type):
+            for i in range(n):
+                protos_s = protos_t = None
+                if self.ema_prototypes:
+                    protos_s = self._remember(0, f_s[i], y_s[i])
+                    protos_t = self._remember(1, f_t[i], y_t[i])
+                src_tgt.append(
+                    self._pair_loss(f_s[i], y_s[i], f_t[i], y_t[i],
+                                    protos_s, protos_t))
+                src_mix.append(
+                    self._pair_loss(f_s[i], y_s[i], f_m[i], y_m[i],
+                                    protos_s))
         loss_st = torch.stack(src_tgt).mean()
         loss_sm = torch.stack(src_mix).mean()
         return [
