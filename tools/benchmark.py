@@ -132,6 +132,9 @@ def main(argv=None) -> dict:
                         'needs CUDA)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
+    if args.amp == 'fp16' and torch.device(args.device).type != 'cuda':
+        parser.error('--amp fp16 needs a CUDA device (loss scaling); use '
+                     '--amp bf16 on CPU')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -149,7 +152,7 @@ def main(argv=None) -> dict:
     memory = measure_peak_memory(step, args.device)
     timing = time_callable(step, args.iters, args.warmup, args.device)
     report = dict(config=args.config, uda=args.uda, device=args.device,
-                  amp=args.amp,
+                  amp=args.amp, cfg_options=args.cfg_options or {},
                   batch=args.batch, crop=args.crop,
                   median_s_per_iter=round(timing['median_s'], 4),
                   peak_memory_mib=round(memory['peak_bytes'] / 2**20, 1),
