@@ -47,10 +47,12 @@ def test_bare_amp_is_bf16_and_crop_batch_options_apply(capsys, built):
 
 def test_cfg_options_reach_the_model_for_a_uda_step(capsys, built):
     report = run(capsys, osp.join(TOY, 'toy_dacs_daformer_mitb0.py'),
-                 '--uda', '--crop', '32', '32', *FAST, '--cfg-options',
+                 '--uda', '--crop', '32', '32', *FAST, '--iters', '0',
+                 '--cfg-options',
                  'toy_pretrained=None', 'model.backbone.with_cp=True',
                  'model.decode_head.with_cp=True')
     assert report['uda'] is True
+    assert report['median_s_per_iter'] == report['first_step_s']
     assert report['cfg_options']['model.backbone.with_cp'] is True
     uda = built[-1]
     assert uda.model.backbone.with_cp and uda.model.decode_head.with_cp
