@@ -64,3 +64,17 @@ def test_fp16_on_cpu_is_refused(capsys):
         benchmark.main([osp.join(TOY, 'toy_dacs_daformer_mitb0.py'),
                         '--amp', 'fp16', '--device', 'cpu'])
     assert '--amp fp16 needs a CUDA device' in capsys.readouterr().err
+
+
+def test_count_flops_counts_forward_and_backward_matmuls():
+    import torch
+
+    from mmseg.utils.benchmarking import count_flops
+    layer = torch.nn.Linear(8, 4, bias=False)
+    x = torch.randn(3, 8)
+
+    def step():
+        layer(x).sum().backward()
+
+    # forward 2*3*8*4, backward (weight gradient only: x needs no grad)
+    assert count_flops(step) == 2 * (2 * 3 * 8 * 4)
