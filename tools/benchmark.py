@@ -15,9 +15,10 @@ steps take minutes). ``--amp`` trains in mixed precision (bare ``--amp``: bf16; 
 Prints a JSON report: ``median_s_per_iter``; ``peak_memory_mib`` and
 ``memory_increase_mib`` of one step (CUDA: max allocated; CPU: the process
 peak RSS, so compare configs run in separate processes). The optimiser state
-is created before that step (a zero-gradient optimiser step), so the
-increase is a steady-state step's: its gradients and activations, what
-``with_cp`` and ``--amp`` act on. On CUDA also ``cuda_max_allocated_mib``
+and the gradient buffers are created before that step (an optimiser step on
+zero gradients), so the increase is what a steady-state step adds to the
+parameters, optimiser state and gradients: its activations and temporaries,
+what ``with_cp`` and ``--amp`` act on. On CUDA also ``cuda_max_allocated_mib``
 and ``achieved_tflops`` (FLOPs of one step counted by
 ``torch.utils.flop_counter.FlopCounterMode`` over its median time).
 """
@@ -68,8 +69,9 @@ def synthetic_batch(batch: int, crop: tuple, num_classes: int,
 def make_optim_wrapper(model: torch.nn.Module, amp: Optional[str]):
     """AdamW over the trainable parameters, mixed precision with ``amp``.
 
-    Its state (AdamW moments) is created here by one step on zero
-    gradients, so that the measured step allocates what every step does.
+    Its state (AdamW moments) and the gradient buffers are created here by
+    one step on zero gradients, so that the measured step allocates what
+    every later step does.
     """
     from mmseg.engine.mixed_precision import CLI_DTYPES
     from mmseg.engine.optim_constructor import \
@@ -83,7 +85,7 @@ def make_optim_wrapper(model: torch.nn.Module, amp: Optional[str]):
         for param in group['params']:
             param.grad = torch.zeros_like(param)
     wrapper.optimizer.step()
-    wrapper.optimizer.zero_grad(set_to_none=True)
+    wrapper.optimizer.zero_grad(set_to_none=False)
     return wrapper
 
 
