@@ -10,7 +10,8 @@ import tools.benchmark as benchmark
 TOY = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                'configs', 'toy')
 FAST = ['--iters', '1', '--warmup', '0', '--device', 'cpu', '--batch', '1']
-KEYS = {'median_s_per_iter', 'peak_memory_mib', 'memory_increase_mib'}
+KEYS = {'median_s_per_iter', 'median_cpu_s_per_iter', 'peak_memory_mib',
+        'memory_increase_mib'}
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ method (student, teachers, ImageNet model, plug-ins, optimiser step).
 steps take minutes). ``--amp`` trains in mixed precision (bare ``--amp``: bf16; fp16 needs CUDA);
 ``--cfg-options model.backbone.with_cp=True`` etc. change the model.
 
-Prints a JSON report: ``median_s_per_iter``; ``peak_memory_mib`` and
+Prints a JSON report: ``median_s_per_iter`` (wall clock) and
+``median_cpu_s_per_iter`` (CPU time of the process, all threads: steadier on
+a shared machine); ``peak_memory_mib`` and
 ``memory_increase_mib`` of one step (CUDA: max allocated; CPU: the process
 peak RSS, so compare configs run in separate processes). The optimiser state
 and the gradient buffers are created before that step (an optimiser step on
@@ -155,17 +157,19 @@ def main(argv=None) -> dict:
         data = synthetic_batch(args.batch, tuple(args.crop),
                                model.num_classes, args.device)
         step = make_supervised_step(model, data, args.amp)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     memory = measure_peak_memory(step, args.device)  # synchronises CUDA
     first_step_s = time.perf_counter() - start
+    first_cpu_s = time.process_time() - cpu_start
     if args.iters > 0:
         timing = time_callable(step, args.iters, args.warmup, args.device)
     else:  # heavy configs: time the measured step itself
-        timing = dict(median_s=first_step_s)
+        timing = dict(median_s=first_step_s, median_cpu_s=first_cpu_s)
     report = dict(config=args.config, uda=args.uda, device=args.device,
                   amp=args.amp, cfg_options=args.cfg_options or {},
                   batch=args.batch, crop=args.crop,
                   median_s_per_iter=round(timing['median_s'], 4),
+                  median_cpu_s_per_iter=round(timing['median_cpu_s'], 4),
                   first_step_s=round(first_step_s, 4),
                   peak_memory_mib=round(memory['peak_bytes'] / 2**20, 1),
                   memory_increase_mib=round(

@@ -20,20 +20,26 @@ def time_callable(fn: Callable[[], object], iters: int, warmup: int = 1,
                   device: Device = 'cpu') -> Dict[str, object]:
     """Run ``fn`` ``warmup`` times untimed, then ``iters`` times timed.
 
-    Returns ``{'median_s', 'mean_s', 'min_s', 'times_s'}`` in seconds per call.
+    Returns ``{'median_s', 'mean_s', 'min_s', 'times_s'}`` in wall-clock
+    seconds per call and ``'median_cpu_s'``, the median CPU time of the
+    process per call (all threads; on a shared CPU less noisy than the wall
+    time).
     """
     if iters < 1:
         raise ValueError('iters must be >= 1')
     for _ in range(warmup):
         fn()
     times: List[float] = []
+    cpu_times: List[float] = []
     for _ in range(iters):
         synchronize(device)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         fn()
         synchronize(device)
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
     return {'median_s': statistics.median(times),
+            'median_cpu_s': statistics.median(cpu_times),
             'mean_s': statistics.fmean(times), 'min_s': min(times),
             'times_s': times}
 
