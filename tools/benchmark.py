@@ -13,8 +13,9 @@ steps take minutes). ``--amp`` trains in mixed precision (bare ``--amp``: bf16; 
 ``--cfg-options model.backbone.with_cp=True`` etc. change the model.
 
 Prints a JSON report: ``median_s_per_iter`` (wall clock) and
-``median_cpu_s_per_iter`` (CPU time of the process, all threads: steadier on
-a shared machine); ``peak_memory_mib`` and
+``median_cpu_s_per_iter`` (CPU time of the process, all threads: leaves out
+the time other jobs hold the CPU, though spinning OpenMP threads inflate it
+under heavy contention); ``peak_memory_mib`` and
 ``memory_increase_mib`` of one step (CUDA: max allocated; CPU: the process
 peak RSS, so compare configs run in separate processes). The optimiser state
 and the gradient buffers are created before that step (an optimiser step on

@@ -22,8 +22,8 @@ def time_callable(fn: Callable[[], object], iters: int, warmup: int = 1,
 
     Returns ``{'median_s', 'mean_s', 'min_s', 'times_s'}`` in wall-clock
     seconds per call and ``'median_cpu_s'``, the median CPU time of the
-    process per call (all threads; on a shared CPU less noisy than the wall
-    time).
+    process per call (all threads; it leaves out the time other jobs hold the
+    CPU, but spinning OpenMP threads inflate it under heavy contention).
     """
     if iters < 1:
         raise ValueError('iters must be >= 1')
