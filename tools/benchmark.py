@@ -2,20 +2,34 @@
 
 Usage:
   python tools/benchmark.py CONFIG [--uda] [--crop 512 512] [--batch 2]
-      [--iters 5] [--warmup 2] [--device cpu|cuda] [--amp bf16]
+      [--iters 5] [--warmup 2] [--device cpu|cuda] [--amp [bf16|fp16]]
       [--cfg-options k=v ...]
 
 Without ``--uda`` it times the supervised forward + backward of the config's
 segmentor; with ``--uda`` one whole UDA training step of the config's ``uda``
 method (student, teachers, ImageNet model, plug-ins, optimiser step).
-Prints the median time per iteration and the peak memory (CUDA: max
-allocated; CPU: the process peak RSS, so compare configs run in separate
-processes).
+``--iters 0`` reports the time of the one measured step (for configs whose
+steps take minutes). ``--amp`` trains in mixed precision (bare ``--amp``: bf16; fp16 needs CUDA);
+``--cfg-options model.backbone.with_cp=True`` etc. change the model.
+
+Prints a JSON report: ``median_s_per_iter`` (wall clock) and
+``median_cpu_s_per_iter`` (CPU time of the process, all threads: leaves out
+the time other jobs hold the CPU, though spinning OpenMP threads inflate it
+under heavy contention); ``peak_memory_mib`` and
+``memory_increase_mib`` of one step (CUDA: max allocated; CPU: the process
+peak RSS, so compare configs run in separate processes). The optimiser state
+and the gradient buffers are created before that step (an optimiser step on
+zero gradients), so the increase is what a steady-state step adds to the
+parameters, optimiser state and gradients: its activations and temporaries,
+what ``with_cp`` and ``--amp`` act on. On CUDA also ``cuda_max_allocated_mib``
+and ``achieved_tflops`` (FLOPs of one step counted by
+``torch.utils.flop_counter.FlopCounterMode`` over its median time).
 """
 import argparse
 import json
 import os.path as osp
 import sys
+import time
 from typing import Callable, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -23,8 +37,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402
 from mmengine import Config, DictAction  # noqa: E402
 
-from mmseg.utils.benchmarking import (measure_peak_memory,  # noqa: E402
-                                      time_callable)
+from mmseg.utils.benchmarking import (count_flops,  # noqa: E402
+                                      measure_peak_memory, time_callable)
 
 
 IMG_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
@@ -55,21 +69,36 @@ def synthetic_batch(batch: int, crop: tuple, num_classes: int,
         img_metas=metas)
 
 
+def make_optim_wrapper(model: torch.nn.Module, amp: Optional[str]):
+    """AdamW over the trainable parameters, mixed precision with ``amp``.
+
+    Its state (AdamW moments) and the gradient buffers are created here by
+    one step on zero gradients, so that the measured step allocates what
+    every later step does.
+    """
+    from mmseg.engine.mixed_precision import CLI_DTYPES
+    from mmseg.engine.optim_constructor import \
+        TrainableOptimWrapperConstructor
+    wrapper_cfg = dict(optimizer=dict(type='AdamW', lr=6e-5))
+    if amp:
+        wrapper_cfg.update(type='MixedPrecisionOptimWrapper',
+                           dtype=CLI_DTYPES[amp])
+    wrapper = TrainableOptimWrapperConstructor(wrapper_cfg)(model)
+    for group in wrapper.optimizer.param_groups:
+        for param in group['params']:
+            param.grad = torch.zeros_like(param)
+    wrapper.optimizer.step()
+    wrapper.optimizer.zero_grad(set_to_none=False)
+    return wrapper
+
+
 def make_uda_step(model: torch.nn.Module, batch: int, crop: tuple,
                   device: str, amp: Optional[str]) -> Callable[[], None]:
     """One UDA training step on synthetic source/target/prompt batches."""
-    from mmengine.optim import AmpOptimWrapper
-
-    from mmseg.engine.optim_constructor import \
-        TrainableOptimWrapperConstructor
     num_classes = model.model.num_classes
     data = {k: synthetic_batch(batch, crop, num_classes, device)
             for k in ('source', 'target', 'prompt')}
-    wrapper = TrainableOptimWrapperConstructor(
-        dict(optimizer=dict(type='AdamW', lr=6e-5)))(model)
-    if amp == 'bf16':
-        wrapper = AmpOptimWrapper(optimizer=wrapper.optimizer,
-                                  dtype='bfloat16')
+    wrapper = make_optim_wrapper(model, amp)
 
     def step() -> None:
         model.train_step(data, wrapper)
@@ -79,16 +108,16 @@ def make_uda_step(model: torch.nn.Module, batch: int, crop: tuple,
 
 def make_supervised_step(model: torch.nn.Module, data: dict,
                          amp: Optional[str]) -> Callable[[], None]:
-    """One supervised iteration: loss forward, backward, grads cleared."""
-    device_type = data['img'].device.type
+    """One supervised iteration: loss forward, backward, optimiser step."""
+    wrapper = make_optim_wrapper(model, amp)
 
     def step() -> None:
-        with torch.autocast(device_type, dtype=torch.bfloat16,
-                            enabled=amp == 'bf16'):
+        wrapper.zero_grad()
+        with wrapper.optim_context(model):
             losses = model(**data, mode='loss')
-            loss, _ = model.parse_losses(losses)
-        loss.backward()
-        model.zero_grad(set_to_none=True)
+        loss, _ = model.parse_losses(losses)
+        wrapper.backward(loss)
+        wrapper.step()
 
     return step
 
@@ -100,13 +129,21 @@ def main(argv=None) -> dict:
                         help='time a whole UDA step of cfg.uda')
     parser.add_argument('--crop', type=int, nargs=2, default=[512, 512])
     parser.add_argument('--batch', type=int, default=2)
-    parser.add_argument('--iters', type=int, default=5)
+    parser.add_argument('--iters', type=int, default=5,
+                        help='timed steps after the measured one; 0: time '
+                        'the memory-measuring step itself')
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--device', default='cuda'
                         if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--amp', choices=['bf16'], default=None)
+    parser.add_argument('--amp', nargs='?', const='bf16',
+                        choices=['bf16', 'fp16'], default=None,
+                        help='mixed precision (bare --amp: bf16; fp16 '
+                        'needs CUDA)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
+    if args.amp == 'fp16' and torch.device(args.device).type != 'cuda':
+        parser.error('--amp fp16 needs a CUDA device (loss scaling); use '
+                     '--amp bf16 on CPU')
     from mmseg.engine.config_loader import load_config
     cfg = load_config(args.config, args.cfg_options)
     if cfg.get('toy_pretrained'):  # frozen parts (e.g. a DNIS encoder) load it
@@ -120,16 +157,31 @@ def main(argv=None) -> dict:
         data = synthetic_batch(args.batch, tuple(args.crop),
                                model.num_classes, args.device)
         step = make_supervised_step(model, data, args.amp)
-    memory = measure_peak_memory(step, args.device)
-    timing = time_callable(step, args.iters, args.warmup, args.device)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    memory = measure_peak_memory(step, args.device)  # synchronises CUDA
+    first_step_s = time.perf_counter() - start
+    first_cpu_s = time.process_time() - cpu_start
+    if args.iters > 0:
+        timing = time_callable(step, args.iters, args.warmup, args.device)
+    else:  # heavy configs: time the measured step itself
+        timing = dict(median_s=first_step_s, median_cpu_s=first_cpu_s)
     report = dict(config=args.config, uda=args.uda, device=args.device,
-                  amp=args.amp,
+                  amp=args.amp, cfg_options=args.cfg_options or {},
                   batch=args.batch, crop=args.crop,
                   median_s_per_iter=round(timing['median_s'], 4),
+                  median_cpu_s_per_iter=round(timing['median_cpu_s'], 4),
+                  first_step_s=round(first_step_s, 4),
                   peak_memory_mib=round(memory['peak_bytes'] / 2**20, 1),
                   memory_increase_mib=round(
                       memory['increase_bytes'] / 2**20, 1),
                   memory_kind=memory['kind'])
+    if torch.device(args.device).type == 'cuda':
+        flops = count_flops(step)
+        report.update(
+            cuda_max_allocated_mib=round(
+                torch.cuda.max_memory_allocated(args.device) / 2**20, 1),
+            tflop_per_iter=round(flops / 1e12, 3),
+            achieved_tflops=round(flops / timing['median_s'] / 1e12, 2))
     print(json.dumps(report, indent=1))
     return report
 

@@ -1,8 +1,8 @@
 """Train a segmentor or a UDA method from a config.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume | --resume-from CKPT]
-        [--load-from CKPT] [--seed N] [--deterministic] [--cfg-options k=v ...]
-        [--debug]
+        [--load-from CKPT] [--seed N] [--deterministic] [--amp [bf16|fp16]]
+        [--cfg-options k=v ...] [--debug]
 
 A bad input ends in one line naming the file, key or value (exit status 1);
 ``--debug`` shows the traceback instead.
@@ -50,6 +50,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--amp',
+        nargs='?',
+        const='bf16',
+        choices=['bf16', 'fp16'],
+        help='mixed precision: bf16 (default, CPU or CUDA) or fp16 (CUDA, '
+        'loss scaling); sets the config\'s amp.dtype')
     add_cfg_options_argument(parser)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -71,6 +78,9 @@ def apply_command_line(cfg, args: argparse.Namespace) -> None:
         cfg.deterministic = True
     if args.trust_checkpoint:
         cfg.trust_checkpoint = True
+    if args.amp:
+        from mmseg.engine.mixed_precision import CLI_DTYPES
+        cfg.amp = dict(cfg.get('amp') or {}, dtype=CLI_DTYPES[args.amp])
     cfg.launcher = args.launcher
 
 

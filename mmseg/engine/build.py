@@ -65,6 +65,63 @@ def dataloaders_from(cfg: Config) -> Dict[str, Dict]:
     return dict(train_dataloader=train, val_dataloader=val)
 
 
+AMP_KEYS = ('dtype', 'loss_scale')
+AMP_WRAPPER_TYPES = ('AmpOptimWrapper', 'MixedPrecisionOptimWrapper')
+
+
+def _amp_of_optim_wrapper(cfg: Config) -> Optional[Dict]:
+    """mmseg 1.x's ``optim_wrapper=dict(type='AmpOptimWrapper', dtype=..)``
+    as ``amp`` options; the optimiser itself comes from ``optimizer``."""
+    wrapper = cfg.get('optim_wrapper')
+    if wrapper is None:
+        return None
+    wrapper = _plain(wrapper)
+    if wrapper.pop('type', None) not in AMP_WRAPPER_TYPES:
+        raise ConfigError(
+            f'config {cfg.filename}: optim_wrapper is read only as mmseg '
+            f"1.x's mixed-precision switch dict(type='AmpOptimWrapper', "
+            f"dtype='bfloat16'); set the optimiser with optimizer / "
+            f'optimizer_config')
+    return wrapper
+
+
+def amp_from(cfg: Config) -> Optional[Dict]:
+    """Mixed-precision options of ``cfg``: ``amp=dict(dtype=..,
+    loss_scale=..)``, mmseg 1.x's ``optim_wrapper=dict(type=
+    'AmpOptimWrapper', dtype=..)`` or mmseg 0.x's ``fp16=dict(loss_scale=
+    ..)`` (at most one of them); None for fp32 training."""
+    given = [k for k in ('amp', 'fp16', 'optim_wrapper')
+             if cfg.get(k) is not None]
+    if len(given) > 1:
+        raise ConfigError(f'config {cfg.filename}: set one of {given} for '
+                          'mixed precision, not several')
+    amp, fp16 = cfg.get('amp'), cfg.get('fp16')
+    if amp is None:
+        amp = _amp_of_optim_wrapper(cfg)
+    if fp16 is not None:
+        if not isinstance(fp16, dict) or set(fp16) - {'loss_scale'}:
+            raise ConfigError(f'config {cfg.filename}: fp16 must be '
+                              f"dict(loss_scale=...), got {fp16!r}")
+        return dict(_plain(fp16), dtype='float16')
+    if amp is None:
+        return None
+    if not isinstance(amp, dict):
+        raise ConfigError(f'config {cfg.filename}: amp must be a dict like '
+                          f"dict(dtype='bfloat16'), got {amp!r}")
+    unknown = sorted(set(amp) - set(AMP_KEYS))
+    if unknown:
+        raise ConfigError(f'config {cfg.filename}: unknown amp key(s) '
+                          f'{unknown} (known: {list(AMP_KEYS)})')
+    from .mixed_precision import parse_dtype
+    amp = _plain(amp)
+    amp.setdefault('dtype', 'bfloat16')
+    try:
+        parse_dtype(amp['dtype'])
+    except ValueError as err:
+        raise ConfigError(f'config {cfg.filename}: {err}') from err
+    return amp
+
+
 def optim_wrapper_from(cfg: Config) -> Dict:
     optimizer = _plain(_require(cfg, 'optimizer'))
     paramwise_cfg = optimizer.pop('paramwise_cfg', None) or {}
@@ -73,9 +130,9 @@ def optim_wrapper_from(cfg: Config) -> Dict:
         optimizer=optimizer,
         paramwise_cfg=paramwise_cfg,
         constructor='TrainableOptimWrapperConstructor')
-    amp = cfg.get('amp')
+    amp = amp_from(cfg)
     if amp:
-        wrapper.update(type='AmpOptimWrapper', dtype=amp.get('dtype'))
+        wrapper.update(type='MixedPrecisionOptimWrapper', **amp)
     optimizer_config = cfg.get('optimizer_config') or {}
     if optimizer_config.get('grad_clip'):
         wrapper['clip_grad'] = _plain(optimizer_config['grad_clip'])

@@ -17,7 +17,7 @@ KNOWN_TOP_LEVEL_KEYS = frozenset({
     'toy_pretrained', 'auto_scale_lr',
     'trust_checkpoint', 'debug_images', 'name_dataset', 'name_architecture',
     'name_encoder', 'name_decoder', 'name_uda', 'name_opt', 'custom_hooks',
-    'default_scope', 'env_cfg', 'amp', 'crop_size', 'norm_cfg',
+    'default_scope', 'env_cfg', 'amp', 'fp16', 'crop_size', 'norm_cfg',
     'img_norm_cfg', 'train_pipeline', 'test_pipeline', 'source_pipeline',
     'target_pipeline', 'prompt_pipeline', 'dataset_type', 'data_root',
     'visualizer', 'vis_backends',  # logging backends (visualizer_cfg.py)

@@ -20,20 +20,26 @@ def time_callable(fn: Callable[[], object], iters: int, warmup: int = 1,
                   device: Device = 'cpu') -> Dict[str, object]:
     """Run ``fn`` ``warmup`` times untimed, then ``iters`` times timed.
 
-    Returns ``{'median_s', 'mean_s', 'min_s', 'times_s'}`` in seconds per call.
+    Returns ``{'median_s', 'mean_s', 'min_s', 'times_s'}`` in wall-clock
+    seconds per call and ``'median_cpu_s'``, the median CPU time of the
+    process per call (all threads; it leaves out the time other jobs hold the
+    CPU, but spinning OpenMP threads inflate it under heavy contention).
     """
     if iters < 1:
         raise ValueError('iters must be >= 1')
     for _ in range(warmup):
         fn()
     times: List[float] = []
+    cpu_times: List[float] = []
     for _ in range(iters):
         synchronize(device)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         fn()
         synchronize(device)
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
     return {'median_s': statistics.median(times),
+            'median_cpu_s': statistics.median(cpu_times),
             'mean_s': statistics.fmean(times), 'min_s': min(times),
             'times_s': times}
 
@@ -69,3 +75,17 @@ def measure_peak_memory(fn: Callable[[], object],
     after = process_peak_rss_bytes()
     return {'kind': 'process_peak_rss_increase', 'peak_bytes': after,
             'increase_bytes': after - before}
+
+
+def count_flops(fn: Callable[[], object]) -> int:
+    """Floating-point operations of one call of ``fn`` (forward + backward).
+
+    Counted by ``torch.utils.flop_counter.FlopCounterMode`` (matrix products,
+    convolutions and attention; element-wise operations are not counted, so
+    achieved FLOP/s derived from it is a lower bound).
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter:
+        fn()
+    return counter.get_total_flops()

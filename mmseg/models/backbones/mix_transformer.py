@@ -18,6 +18,7 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 
+from mmseg.models.utils.checkpointing import checkpointed, should_checkpoint
 from mmseg.registry import MODELS
 
 
@@ -164,6 +165,11 @@ class MixVisionTransformer(BaseModule):
         pretrained: path of SegFormer ImageNet weights loaded by
             :meth:`init_weights`; None = random init.
         style: accepted for config compatibility, unused.
+        with_cp: activation checkpointing (mmseg's name): while training,
+            each transformer block keeps only its input and recomputes its
+            activations in backward (``torch.utils.checkpoint``,
+            non-reentrant). Same gradients and state-dict keys; less memory,
+            about one more forward of the blocks in time.
     """
 
     def __init__(self,
@@ -180,8 +186,10 @@ class MixVisionTransformer(BaseModule):
                  norm_eps: float = 1e-6,
                  pretrained: Optional[str] = None,
                  init_cfg: Optional[dict] = None,
-                 style: Optional[str] = None) -> None:
+                 style: Optional[str] = None,
+                 with_cp: bool = False) -> None:
         super().__init__(init_cfg)
+        self.with_cp = with_cp
         if pretrained is not None and init_cfg is not None:
             raise ValueError('MixVisionTransformer: set either pretrained or '
                              'init_cfg, not both')
@@ -255,13 +263,20 @@ class MixVisionTransformer(BaseModule):
             embed, blocks, norm = self.stage(i)
             x, h, w = embed(x)
             for block in blocks:
-                x = block(x, h, w)
+                x = self.run_block(block, x, h, w)
             x = tokens_to_map(norm(x), h, w).contiguous()
             outs.append(x)
         if degenerate is not None:
             frozen = degenerate.view(-1, 1, 1, 1)
             outs = [torch.where(frozen, out.detach(), out) for out in outs]
         return tuple(outs)
+
+    def run_block(self, block: nn.Module, x: torch.Tensor, h: int,
+                  w: int) -> torch.Tensor:
+        """One transformer block, checkpointed when ``with_cp`` applies."""
+        if should_checkpoint(self.with_cp, self):
+            return checkpointed(block, x, h, w)
+        return block(x, h, w)
 
     @staticmethod
     def init_module(m: nn.Module) -> None:

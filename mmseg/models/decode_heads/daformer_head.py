@@ -9,6 +9,7 @@ from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 from mmseg.models.decode_heads.aspp_module import ASPPModule
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead, resize_to
 from mmseg.models.decode_heads.segformer_head import MLP, tokens_to_map
+from mmseg.models.utils.checkpointing import checkpointed, should_checkpoint
 from mmseg.registry import MODELS
 
 
@@ -85,10 +86,16 @@ class DAFormerHead(BaseDecodeHead):
     ``norm_cfg``; or ``type='conv'``, the HRDA scale-attention head).
     Modules: ``embed_layers`` (keyed by level index), ``fuse_layer``,
     ``conv_seg``.
+
+    ``with_cp=True`` (activation checkpointing) recomputes the embedding
+    and fusion (the stride-4 maps of all levels and the ASPP branches, the
+    head's largest activations) in backward instead of keeping them; the
+    BatchNorm running statistics are updated once, as without it.
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, with_cp: bool = False, **kwargs) -> None:
         super().__init__(input_transform='multiple_select', **kwargs)
+        self.with_cp = with_cp
         if self.align_corners:
             raise ValueError('DAFormerHead requires align_corners=False')
         params = copy.deepcopy(dict(self.decoder_params))
@@ -122,5 +129,13 @@ class DAFormerHead(BaseDecodeHead):
             out.append(resize_to(x, size, self.align_corners))
         return out
 
+    def fuse(self, *inputs: torch.Tensor) -> torch.Tensor:
+        """Embedded levels concatenated and fused: ``[B, channels, h, w]``."""
+        return self.fuse_layer(torch.cat(self.embed(inputs), 1))
+
     def forward(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
-        return self.cls_seg(self.fuse_layer(torch.cat(self.embed(inputs), 1)))
+        if should_checkpoint(self.with_cp, self):
+            fused = checkpointed(self.fuse, *inputs, stats_module=self)
+        else:
+            fused = self.fuse(*inputs)
+        return self.cls_seg(fused)

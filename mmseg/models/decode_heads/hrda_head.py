@@ -70,6 +70,7 @@ class HRDAHead(BaseDecodeHead):
         attn_cfg = self.attention_head_cfg(head_cfg, attention_embed_dim,
                                            attention_classwise)
         wrapper_cfg = dict(kwargs, init_cfg=None)
+        wrapper_cfg.pop('with_cp', None)  # an option of the inner heads
         if single_scale_head == 'DAFormerHead':
             wrapper_cfg['input_transform'] = 'multiple_select'
         else:

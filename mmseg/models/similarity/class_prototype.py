@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmseg.models.similarity.frozen_metric import FrozenMetric
+from mmseg.models.utils.precision import full_precision
 from mmseg.registry import MODELS
 
 
@@ -71,9 +72,11 @@ class ClassPrototypeDistance(FrozenMetric):
             src_img = F.interpolate(src_img, tgt_img.shape[-2:], mode='bilinear',
                                     align_corners=False)
         feats = self.features(torch.cat([src_img, tgt_img]))
-        src_feat, tgt_feat = feats.split([src_img.shape[0], tgt_img.shape[0]])
-        p_s, a_s = class_prototypes(src_feat, src_gt, self.num_classes)
-        p_t, a_t = class_prototypes(tgt_feat, tgt_label, self.num_classes)
-        valid = (a_s >= self.min_area) & (a_t >= self.min_area)
-        dist = 1 - F.cosine_similarity(p_s, p_t, dim=-1, eps=1e-8)
+        with full_precision(feats.device.type):  # also under --amp
+            src_feat, tgt_feat = feats.float().split(
+                [src_img.shape[0], tgt_img.shape[0]])
+            p_s, a_s = class_prototypes(src_feat, src_gt, self.num_classes)
+            p_t, a_t = class_prototypes(tgt_feat, tgt_label, self.num_classes)
+            valid = (a_s >= self.min_area) & (a_t >= self.min_area)
+            dist = 1 - F.cosine_similarity(p_s, p_t, dim=-1, eps=1e-8)
         return torch.where(valid, dist, torch.zeros_like(dist)), valid

@@ -92,8 +92,9 @@ class DISTS(FrozenMetric):
         w_sum = self.alpha.sum() + self.beta.sum()
         alphas = torch.split(self.alpha / w_sum, DISTS_CHANNELS, dim=1)
         betas = torch.split(self.beta / w_sum, DISTS_CHANNELS, dim=1)
-        score = x.new_zeros(n)
+        score = x.new_zeros(n, dtype=torch.float32)
         for feat, alpha, beta in zip(feats, alphas, betas):
+            feat = feat.float()  # statistics in fp32 under --amp
             fx, fy = feat[:n], feat[n:]
             mx = fx.mean((2, 3), keepdim=True)
             my = fy.mean((2, 3), keepdim=True)

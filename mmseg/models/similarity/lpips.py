@@ -27,6 +27,7 @@ from mmseg.models.similarity.alexnet import AlexNetFeatures
 from mmseg.models.similarity.frozen_metric import (IMAGENET_MEAN, IMAGENET_STD,
                                                    FrozenMetric,
                                                    load_weight_file)
+from mmseg.models.utils.precision import full_precision
 from mmseg.registry import MODELS
 
 # LPIPS' ScalingLayer: [-1, 1] input -> ImageNet-standardised input.
@@ -115,10 +116,12 @@ class LPIPS(FrozenMetric):
         n = x.shape[0]
         feats = self.net(self.prepare(torch.cat([x, y]), img_norm_cfg))
         dists = []
-        for k, feat in enumerate(feats):
-            feat = unit_normalize(feat)
-            diff = (feat[:n] - feat[n:])**2
-            dists.append(getattr(self, f'lin{k}')(diff).mean(dim=(1, 2, 3)))
+        with full_precision(x.device.type):  # distances in fp32 under --amp
+            for k, feat in enumerate(feats):
+                feat = unit_normalize(feat.float())
+                diff = (feat[:n] - feat[n:])**2
+                dists.append(
+                    getattr(self, f'lin{k}')(diff).mean(dim=(1, 2, 3)))
         return dists
 
     @torch.no_grad()

@@ -7,6 +7,7 @@ from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 from torch import nn
 
+from mmseg.engine.mixed_precision import autocast_context
 from mmseg.registry import MODELS
 from mmseg.utils.dist import mean_buffers_
 from .parts.context import (ExtraLoss, MixAugmenter, MixedBatch,
@@ -61,6 +62,13 @@ class DACS(BaseModel):
 
     ``mask_*`` keys configure MIC (masked image consistency) as in the
     reference configs; it becomes one of the extra losses.
+
+    Mixed precision (``--amp``): every network forward of the step runs
+    under the optimiser wrapper's autocast: the student's and the plug-ins'
+    inside ``optim_wrapper.optim_context``, the teachers' pseudo-labelling
+    and the refiners (EGLP's NFNet teacher, similarity networks) inside
+    :func:`autocast_context`. Softmax, confidence thresholds, losses and the
+    EMA updates see fp32 tensors.
     """
 
     TEST_MODELS: Tuple[str, ...] = ('student', 'teacher')
@@ -227,10 +235,11 @@ class DACS(BaseModel):
     def target_stage(self, ctx: UDAStepContext,
                      optim_wrapper: OptimWrapper) -> LossDict:
         """Pseudo-label the target, mix, augment, train on the mixture."""
-        ctx.pseudo = self.pseudo_labels(ctx)
-        confident_fraction = ctx.pseudo.confident_fraction
-        for refiner in self.refiners:
-            ctx.pseudo = refiner.refine(ctx, ctx.pseudo)
+        with autocast_context(optim_wrapper, self):
+            ctx.pseudo = self.pseudo_labels(ctx)
+            confident_fraction = ctx.pseudo.confident_fraction
+            for refiner in self.refiners:
+                ctx.pseudo = refiner.refine(ctx, ctx.pseudo)
         ctx.mixed = self.mixed_batch(ctx)
         with optim_wrapper.optim_context(self):
             losses = self.model.forward_train(

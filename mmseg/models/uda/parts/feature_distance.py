@@ -101,8 +101,8 @@ class ImageNetFeatureDistance(nn.Module):
             student_feats: Sequence[torch.Tensor],
             feature_fn: Optional[FeatureFn] = None) -> Dict[str, torch.Tensor]:
         """``{'loss_imnet_feat_dist': ...}`` for a source batch."""
-        student_feat = student_feats[-1]
-        imnet_feat = self.imnet_features(img, feature_fn)[-1]
+        student_feat = student_feats[-1].float()  # fp32 also under autocast
+        imnet_feat = self.imnet_features(img, feature_fn)[-1].float()
         if imnet_feat.shape != student_feat.shape:
             raise ValueError(
                 f'feature_distance.py: student features '

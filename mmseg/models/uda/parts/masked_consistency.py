@@ -6,6 +6,7 @@ import torch
 from mmseg.models.uda.parts.context import ExtraLoss, UDAStepContext
 from mmseg.models.uda.parts.masking import build_mask_generator
 from mmseg.models.uda.parts.strong_aug import StrongAugmentation
+from mmseg.models.utils.precision import full_precision
 from mmseg.registry import MODELS
 
 MASK_MODES = ('separate', 'separateaug', 'separatesrc', 'separatesrcaug',
@@ -75,7 +76,7 @@ class MaskedImageConsistency(ExtraLoss):
         generator: Optional[torch.Generator] = None
     ) -> List[Dict[str, torch.Tensor]]:
         img, label, weight = self.select_inputs(ctx)
-        with torch.no_grad():
+        with torch.no_grad(), full_precision(img.device.type):
             if self.mask_mode.endswith('aug'):
                 params = self.strong_aug.draw_params(generator)
                 img = self.strong_aug(img.clone(), ctx.img_norm_cfg, params)

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from mmseg.models.uda.parts.context import ExtraLoss, UDAStepContext
+from mmseg.models.utils.precision import full_precision
 from mmseg.registry import MODELS
 from mmseg.utils.dist import all_gather_cat
 
@@ -242,7 +243,7 @@ class FeaturePrototypeAlignment(ExtraLoss):
             feats = self.feature_fn(student, img)
         if isinstance(feats, (list, tuple)):
             feats = feats[-1]
-        return feats
+        return feats.float()  # prototypes and loss in fp32 under --amp
 
     @staticmethod
     def target_labels(ctx: UDAStepContext) -> torch.Tensor:
@@ -328,18 +329,20 @@ class FeaturePrototypeAlignment(ExtraLoss):
         if self.ema_prototypes:
             memory = self.proto_memory.clone()
             seen = self.proto_seen.clone()
-        for i in range(n):
-            protos_s = protos_t = None
-            if self.ema_prototypes:
-                protos_s = self._remember(0, f_s[i], y_s[i], memory, seen,
-                                          observed)
-                protos_t = self._remember(1, f_t[i], y_t[i], memory, seen,
-                                          observed)
-            src_tgt.append(
-                self._pair_loss(f_s[i], y_s[i], f_t[i], y_t[i], protos_s,
-                                protos_t))
-            src_mix.append(
-                self._pair_loss(f_s[i], y_s[i], f_m[i], y_m[i], protos_s))
+        with full_precision(f_s.device.type):
+            for i in range(n):
+                protos_s = protos_t = None
+                if self.ema_prototypes:
+                    protos_s = self._remember(0, f_s[i], y_s[i], memory, seen,
+                                              observed)
+                    protos_t = self._remember(1, f_t[i], y_t[i], memory, seen,
+                                              observed)
+                src_tgt.append(
+                    self._pair_loss(f_s[i], y_s[i], f_t[i], y_t[i],
+                                    protos_s, protos_t))
+                src_mix.append(
+                    self._pair_loss(f_s[i], y_s[i], f_m[i], y_m[i],
+                                    protos_s))
         self._update_memory(observed)
         loss_st = torch.stack(src_tgt).mean()
         loss_sm = torch.stack(src_mix).mean()

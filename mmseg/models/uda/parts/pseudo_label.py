@@ -37,7 +37,7 @@ class PseudoLabeler:
         if logits.dim() != 4:
             raise ValueError(f'pseudo_label.py: logits must be [B, C, H, W], '
                              f'got shape {tuple(logits.shape)}')
-        prob = torch.softmax(logits.detach(), dim=1)
+        prob = torch.softmax(logits.detach().float(), dim=1)
         max_prob, label = torch.max(prob, dim=1)
         return PseudoLabels(label=label,
                             weight=self.weight(max_prob),

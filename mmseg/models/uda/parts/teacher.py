@@ -149,9 +149,10 @@ class EMATeacher(nn.Module):
     @torch.no_grad()
     def predict_logits(self, img: torch.Tensor,
                        img_metas: List[dict]) -> torch.Tensor:
-        """Teacher logits ``[B, C, H, W]`` at the input size."""
+        """Teacher logits ``[B, C, H, W]`` at the input size, fp32 (also
+        when the forward ran under mixed-precision autocast)."""
         with self.inference_mode():
-            return self.model.encode_decode(img, img_metas)
+            return self.model.encode_decode(img, img_metas).float()
 
     def forward(self, img: torch.Tensor,
                 img_metas: List[dict]) -> torch.Tensor:
