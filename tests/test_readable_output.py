@@ -160,3 +160,61 @@ def _package_dirs(root):
         dirs[:] = [d for d in dirs if d != '__pycache__']
         if any(f.endswith('.py') for f in files):
             yield folder
+
+
+def test_debug_figure_outlines_the_hr_crop_on_the_mixed_panels():
+    from matplotlib.patches import Rectangle
+    from mmseg.engine.hooks.debug_image_hook import PANELS, UDADebugImageHook
+    norm = dict(mean=[0, 0, 0], std=[1, 1, 1])
+    debug = dict(source_img=torch.rand(1, 3, 16, 16) * 255,
+                 mixed_img=torch.rand(1, 3, 16, 16) * 255,
+                 mixed_label=torch.zeros(1, 1, 16, 16, dtype=torch.long),
+                 hr_crop_box=(4, 12, 0, 8), img_norm_cfg=norm)
+    panels = [p for p in PANELS if p[0] in debug]
+    fig = UDADebugImageHook.figure(debug, panels, 0)
+    boxes = {ax.get_title(): [p for p in ax.patches
+                              if isinstance(p, Rectangle)]
+             for ax in fig.axes}
+    assert not boxes['Source Image']
+    for title in ('Mixed Image', 'Mixed Label'):
+        (rect, ) = boxes[title]
+        assert (rect.get_width(), rect.get_height()) == (8, 8)
+        assert rect.get_xy() == (-0.5, 3.5)
+
+
+def test_hrda_step_reports_the_hr_crop_it_trained_on():
+    from mmseg.models.segmentors.crop_box import scale_box
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+    from uda_fixtures import optim_wrapper_for, tiny_model_cfg, uda_batch
+    register_all_modules()
+
+    def one_step(spy, draw_in_step=True):
+        torch.manual_seed(0)
+        model = MODELS.build(dict(type='DACS', model=tiny_model_cfg(True),
+                                  max_iters=10, alpha=0.9))
+        model.init_weights()
+        model.request_debug()
+        boxes = []
+        if spy:
+            forward = model.model.forward_train
+
+            def recording(*args, **kwargs):
+                boxes.append(kwargs.get('crop_box'))
+                return forward(*args, **kwargs)
+            model.model.forward_train = recording
+        if not draw_in_step:  # forward_train draws the box itself
+            model.hr_crop_box = lambda ctx, shape: {}
+        torch.manual_seed(1)
+        log = model.train_step(uda_batch(), optim_wrapper_for(model))
+        return model, log, boxes
+
+    model, log, boxes = one_step(spy=True)
+    trained = boxes[-1]  # the mixed batch's forward
+    assert trained is not None
+    debug = model.pop_debug()
+    assert debug['hr_crop_box'] == scale_box(trained, model.model.scales[-1])
+    # drawing the box in the step is the draw forward_train would make
+    _, again, _ = one_step(spy=False, draw_in_step=False)
+    assert {k: float(v) for k, v in log.items()} == \
+        {k: float(v) for k, v in again.items()}

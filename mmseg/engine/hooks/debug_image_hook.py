@@ -30,6 +30,19 @@ PANELS: List[Tuple[str, str, str]] = [
 ]
 
 
+# panels of the mixed batch, on which HRDA's HR detail crop is drawn
+BOXED_PANELS = ('mixed_img', 'mixed_label', 'mixed_pred')
+
+
+def draw_box(ax, box: Sequence[int]) -> None:
+    """Outline ``box = (y1, y2, x1, x2)`` (pixels) on ``ax``."""
+    from matplotlib.patches import Rectangle
+    y1, y2, x1, x2 = (int(c) for c in box)
+    ax.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1,
+                           fill=False, edgecolor='white', linewidth=1.5,
+                           linestyle='--'))
+
+
 def colorize(label: np.ndarray) -> np.ndarray:
     """Cityscapes colours for a trainId map (255 black)."""
     palette = np.zeros((256, 3), dtype=np.uint8)
@@ -75,8 +88,9 @@ class UDADebugImageHook(Hook):
 
     Writes ``<work_dir>/debug/<iter:06d>_<sample>.png`` with one column per
     available panel (source/target/pseudo-label/mix/prediction, MIC mask,
-    HRDA's scale attention on the target); the pseudo weight, domain mask
-    and attention panels carry a colour scale. The same figure goes as image
+    HRDA's scale attention on the target, HRDA's HR detail crop outlined
+    on the mixed panels); the pseudo weight, domain mask and attention
+    panels carry a colour scale. The same figure goes as image
     ``debug/<sample>`` to the run's TensorBoard/W&B backends
     (``log_config.hooks`` / ``visualizer``).
     Nothing is plotted inside the training step. In a multi-process run
@@ -151,6 +165,8 @@ class UDADebugImageHook(Hook):
                 vmax=1)
             if kind == 'weight':
                 fig.colorbar(image, ax=ax, fraction=0.046, pad=0.02)
+            if key in BOXED_PANELS and debug.get('hr_crop_box') is not None:
+                draw_box(ax, debug['hr_crop_box'])
             ax.set_title(title, fontsize=8)
             ax.axis('off')
         return fig

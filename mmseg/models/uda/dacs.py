@@ -8,6 +8,7 @@ from mmengine.optim import OptimWrapper
 from torch import nn
 
 from mmseg.engine.mixed_precision import autocast_context
+from mmseg.models.segmentors.crop_box import scale_box
 from mmseg.registry import MODELS
 from mmseg.utils.dist import mean_buffers_
 from .parts.context import (ExtraLoss, MixAugmenter, MixedBatch,
@@ -241,10 +242,11 @@ class DACS(BaseModel):
             for refiner in self.refiners:
                 ctx.pseudo = refiner.refine(ctx, ctx.pseudo)
         ctx.mixed = self.mixed_batch(ctx)
+        crop = self.hr_crop_box(ctx, ctx.mixed.img.shape)
         with optim_wrapper.optim_context(self):
             losses = self.model.forward_train(
                 ctx.mixed.img, ctx.target['img_metas'], ctx.mixed.label,
-                seg_weight=ctx.mixed.weight)
+                seg_weight=ctx.mixed.weight, **crop)
         scale = getattr(self.mixer, 'mix_loss_weight', 1.0)
         if scale != 1.0:
             losses = {
@@ -254,6 +256,22 @@ class DACS(BaseModel):
         log = self.backward(optim_wrapper, losses, 'mix')
         log.update(pseudo_label_log(ctx.pseudo, confident_fraction))
         return log
+
+    def hr_crop_box(self, ctx: UDAStepContext,
+                    img_shape: Sequence[int]) -> Dict[str, Any]:
+        """HRDA: the HR detail crop ``(y1, y2, x1, x2)`` of the mixed batch,
+        drawn here (the same draw ``forward_train`` would make first) so
+        that the debug figure can outline it; ``{}`` for a single-scale
+        student."""
+        if getattr(self.model, 'crop_size', None) is None or \
+                not hasattr(self.model, 'get_crop_box'):
+            return {}
+        box = self.model.get_crop_box(img_shape)
+        # the box is in pixels of the image at the cropped scale; the
+        # figure draws it on the input-sized mixed image
+        ctx.extras.setdefault('debug', {})['hr_crop_box'] = scale_box(
+            box, self.model.scales[-1])
+        return dict(crop_box=box)
 
     def extra_stage(self, ctx: UDAStepContext,
                     optim_wrapper: OptimWrapper) -> LossDict:
