@@ -127,3 +127,29 @@ def test_prepare_toy_assets_creates_data_and_pretrained(tmp_path, monkeypatch):
     prepare_toy_assets(cfg)
     assert osp.isdir(osp.join(root, 'cityscapes'))
     assert made == [dict(path='p.pth', config='c.py')]
+
+
+def test_toy_asset_locks_are_per_asset_so_a_pretraining_child_never_waits(
+        tmp_path):
+    """The toy pretraining runs in a child process that prepares its own
+    toy data while its parent is inside ``prepare_toy_assets``: a lock held
+    for one data root (or one weight file) must not block another."""
+    import fcntl
+    import sys
+
+    from mmseg.engine.toy_assets import lock_file_of
+    assert lock_file_of('data/toy') == lock_file_of(osp.abspath('data/toy'))
+    assert lock_file_of('data/toy') != lock_file_of('data/toy_day')
+    held = lock_file_of(str(tmp_path / 'busy'))
+    child = (
+        'from mmengine.config import Config\n'
+        'from mmseg.engine.toy_assets import prepare_toy_assets\n'
+        f'prepare_toy_assets(Config(dict(toy_data=dict(root={str(tmp_path / "toy")!r}, '
+        'seed=0, num_source_train=1, num_source_val=0, num_target_train=0, '
+        'num_target_val=0, num_target_test=0, num_prompts=0))))\n')
+    with open(held, 'a') as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # another run is generating
+        done = subprocess.run([sys.executable, '-c', child], cwd=REPO,
+                              timeout=120, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert osp.isdir(tmp_path / 'toy')

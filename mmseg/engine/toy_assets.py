@@ -2,9 +2,12 @@
 ``toy_pretrained`` (the stand-in for ImageNet weights).
 
 The processes of a multi-process run all call :func:`prepare_toy_assets`;
-a file lock lets the first generate while the others wait, then find the
-files ready."""
+a file lock per asset (one per data root, one per weight file) lets the
+first generate while the others wait, then find the files ready. The locks
+are per asset, never global: the toy pretraining runs in a child process
+that prepares its own toy data, and unrelated runs must not wait on it."""
 import fcntl
+import hashlib
 import os.path as osp
 import tempfile
 from contextlib import contextmanager
@@ -20,11 +23,15 @@ def _check_keys(given: Iterable[str], known: Iterable[str], key: str, cfg) -> No
                           f'{", ".join(sorted(known))} (config {cfg.filename})')
 
 
-LOCK_FILE = osp.join(tempfile.gettempdir(), 'nightseg-toy-assets.lock')
+def lock_file_of(root: str) -> str:
+    """The lock file guarding the generation of the toy data set ``root``
+    (in the temp folder, named after the absolute path)."""
+    key = hashlib.sha1(osp.abspath(root).encode()).hexdigest()[:16]
+    return osp.join(tempfile.gettempdir(), f'nightseg-toy-data-{key}.lock')
 
 
 @contextmanager
-def _exclusive(path: str = LOCK_FILE) -> Iterator[None]:
+def _exclusive(path: str) -> Iterator[None]:
     with open(path, 'a') as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -35,18 +42,13 @@ def _exclusive(path: str = LOCK_FILE) -> Iterator[None]:
 
 def prepare_toy_assets(cfg) -> None:
     """Generate the toy data set and the toy pretrained backbone a config names."""
-    if not cfg.get('toy_data') and not cfg.get('toy_pretrained'):
-        return
-    with _exclusive():
-        _prepare_toy_assets(cfg)
-
-
-def _prepare_toy_assets(cfg) -> None:
     toy = dict(cfg.get('toy_data') or {})
     if toy:
         from mmseg.datasets.toy_data import DEFAULT_COUNTS, ensure_toy_dataset
         _check_keys(toy, ('root', 'seed', *DEFAULT_COUNTS), 'toy_data', cfg)
-        ensure_toy_dataset(toy.pop('root', 'data/toy'), **toy)
+        root = toy.pop('root', 'data/toy')
+        with _exclusive(lock_file_of(root)):
+            ensure_toy_dataset(root, **toy)
     pretrained = dict(cfg.get('toy_pretrained') or {})
     if pretrained:
         from mmseg.engine.toy_pretrain import ensure_toy_pretrained
