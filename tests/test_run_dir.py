@@ -1,5 +1,7 @@
 """Run folders: config dump and latest checkpoint, the Ctrl-C line."""
 import os
+import os.path as osp
+import sys
 import types
 
 import pytest
@@ -64,6 +66,13 @@ def test_interrupted_message_is_one_line_with_the_resume_command(tmp_path):
     line = interrupted_message(str(run), types.SimpleNamespace(iter=6))
     assert '\n' not in line
     assert 'iteration 7' in line and str(run / 'iter_4.pth') in line
-    assert line.endswith(f'python run_experiments.py --resume {run}')
-    assert resume_command('a b') == "python run_experiments.py --resume 'a b'"
+    assert line.endswith(f'run_experiments.py --resume {run}')
+    # the interpreter of this process, not a bare python that may lack
+    # the packages
+    assert line.split('resume with: ')[1].split()[0] in (
+        sys.executable, osp.relpath(sys.executable))
+    assert resume_command('a b', python='.venv/bin/python').endswith(
+        "run_experiments.py --resume 'a b'")
+    assert resume_command('a b', python='.venv/bin/python').startswith(
+        '.venv/bin/python ')
     assert 'nothing saved' in interrupted_message(str(run), None)

@@ -6,6 +6,7 @@ import glob
 import os
 import os.path as osp
 import shlex
+import sys
 
 import pytest
 from mmengine.hooks import Hook
@@ -64,7 +65,8 @@ def test_ctrl_c_prints_one_line_whose_command_resumes(interrupted_run,
     assert line.startswith('interrupted in iteration 3; last checkpoint ')
     assert line.split('; ')[1].endswith('iter_2.pth')
     command = shlex.split(line.split('resume with: ')[1])
-    assert command[:2] == ['python', 'run_experiments.py']
+    assert command[0] in (sys.executable, osp.relpath(sys.executable))
+    assert command[1].endswith('run_experiments.py')
     monkeypatch.chdir(osp.dirname(osp.dirname(osp.abspath(__file__))))
     run_experiments.main(command[2:])
     out, _ = capfd.readouterr()

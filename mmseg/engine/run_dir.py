@@ -5,9 +5,11 @@ checkpoints (``iter_N.pth``) and ``last_checkpoint``, a text file with the path
 of the newest one. These helpers find them and say how to resume a run.
 """
 import glob
+import os
 import os.path as osp
 import re
 import shlex
+import sys
 from typing import Any, Optional, Tuple
 
 LAST_CHECKPOINT = 'last_checkpoint'
@@ -67,9 +69,23 @@ def resolve_run(config_or_dir: str,
     return config, checkpoint
 
 
-def resume_command(work_dir: str) -> str:
-    """The shell command that resumes the run in ``work_dir``."""
-    return f'python run_experiments.py --resume {shlex.quote(work_dir)}'
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _shown(path: str) -> str:
+    """``path`` relative to the current folder when it lies below it."""
+    rel = osp.relpath(path)
+    return rel if not rel.startswith(os.pardir) else path
+
+
+def resume_command(work_dir: str, python: Optional[str] = None) -> str:
+    """The shell command that resumes the run in ``work_dir``, with the
+    interpreter of this process (e.g. ``.venv/bin/python``: a plain
+    ``python`` may lack the packages) unless ``python`` is given."""
+    python = python or _shown(sys.executable or 'python')
+    script = _shown(osp.join(REPO, 'run_experiments.py'))
+    return (f'{shlex.quote(python)} {shlex.quote(script)} --resume '
+            f'{shlex.quote(work_dir)}')
 
 
 def interrupted_message(work_dir: str, runner: Any = None) -> str:
