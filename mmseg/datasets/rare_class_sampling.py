@@ -4,7 +4,9 @@ a source file holding more than ``min_pixels`` pixels of it.
 
 Statistics are read once from ``sample_class_stats.json`` and
 ``samples_with_class.json`` (written by ``tools/convert_datasets``); no image
-is decoded to decide what to draw.
+is decoded to decide what to draw. Stats files are matched to the dataset's
+labels by file name (``/`` or ``\\`` separators); stats that list no class
+or none of the dataset's files raise :class:`ClassStatsError`.
 """
 import json
 import os.path as osp
@@ -12,10 +14,31 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from .class_stats import ClassStatsError, class_pixel_total, stats_file_key
+
+STATS_FILE = 'sample_class_stats.json'
+WITH_CLASS_FILE = 'samples_with_class.json'
+
 
 def class_probabilities(sample_class_stats: Sequence[dict],
-                        temperature: float) -> Tuple[List[int], np.ndarray]:
-    """Classes present in the stats and their RCS probabilities."""
+                        temperature: float,
+                        source: str = 'the class stats'
+                        ) -> Tuple[List[int], np.ndarray]:
+    """Classes present in the stats and their RCS probabilities.
+
+    Raises:
+        ClassStatsError: the stats hold no pixel of any class (``source``
+            names them in the message).
+    """
+    if not all(isinstance(e, dict) for e in sample_class_stats):
+        raise ClassStatsError(f'rare class sampling: {source} must be a list '
+                              'of {"<class>": pixels, "file": path} dicts')
+    if class_pixel_total(sample_class_stats) == 0:
+        raise ClassStatsError(
+            f'rare class sampling: {source} list no pixel of any class in '
+            f'{len(sample_class_stats)} entries (every label was ignore/255?'
+            '); re-run tools/convert_datasets/<dataset>.py on labels with '
+            'valid ids')
     totals: Dict[int, int] = {}
     for stats in sample_class_stats:
         for key, n in stats.items():
@@ -39,6 +62,13 @@ class RareClassSampler:
         min_pixels: a file counts for a class above this many pixels.
         min_crop_ratio: a crop must hold more than
             ``min_pixels * min_crop_ratio`` pixels of the class (0 = off).
+
+    Raises:
+        FileNotFoundError: a stats file is missing.
+        ClassStatsError: a stats file is unreadable, lists no class, names
+            none of the dataset's labels (message: both counts and an
+            example of each side), or a class has no dataset file above
+            ``min_pixels``.
     """
 
     def __init__(self, stats_dir: str, file_to_idx: Dict[str, int],
@@ -47,34 +77,71 @@ class RareClassSampler:
         self.class_temp = class_temp
         self.min_pixels = min_pixels
         self.min_crop_ratio = min_crop_ratio
-        stats = self._read_json(stats_dir, 'sample_class_stats.json')
-        self.classes, self.probs = class_probabilities(stats, class_temp)
-        with_class = self._read_json(stats_dir, 'samples_with_class.json')
+        stats = self._read_json(stats_dir, STATS_FILE, list)
+        self.classes, self.probs = class_probabilities(
+            stats, class_temp, osp.join(stats_dir, STATS_FILE))
+        with_class = self._read_json(stats_dir, WITH_CLASS_FILE, dict)
+        self._check_matches(with_class, file_to_idx,
+                            osp.join(stats_dir, WITH_CLASS_FILE))
         self.indices_with_class = {
             c: self._indices(c, with_class, file_to_idx, stats_dir)
             for c in self.classes}
 
     @staticmethod
-    def _read_json(stats_dir: str, name: str):
+    def _read_json(stats_dir: str, name: str, kind: type):
         path = osp.join(stats_dir, name)
         if not osp.isfile(path):
             raise FileNotFoundError(
                 f'rare class sampling needs {path}; write it with '
                 'tools/convert_datasets/<dataset>.py')
-        with open(path) as f:
-            return json.load(f)
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ClassStatsError(f'rare class sampling: {path} is not valid '
+                                  f'JSON ({err})') from err
+        if not isinstance(data, kind):
+            raise ClassStatsError(
+                f'rare class sampling: {path} holds a '
+                f'{type(data).__name__}, expected a {kind.__name__}; write '
+                'it with tools/convert_datasets/<dataset>.py')
+        return data
+
+    @staticmethod
+    def _check_matches(with_class: dict, file_to_idx: Dict[str, int],
+                       path: str) -> None:
+        """Raise when no stats file is one of the dataset's labels."""
+        listed = sorted({stats_file_key(f) for entries in with_class.values()
+                         for f, _ in entries})
+        if not file_to_idx:
+            raise ClassStatsError('rare class sampling: the source dataset '
+                                  'has no label files to draw from')
+        if any(name in file_to_idx for name in listed):
+            return
+        raise ClassStatsError(
+            f'rare class sampling: none of the {len(listed)} files in {path} '
+            f'is one of the {len(file_to_idx)} source labels (compared by '
+            f'file name), e.g. stats {listed[0] if listed else None!r} vs '
+            f'dataset {sorted(file_to_idx)[0]!r}; re-run '
+            'tools/convert_datasets/<dataset>.py on this data root or set '
+            'rare_class_sampling.stats_dir to the stats of these labels')
 
     def _indices(self, cls: int, with_class: dict,
                  file_to_idx: Dict[str, int], stats_dir: str) -> List[int]:
-        indices = [file_to_idx[osp.basename(file)]
-                   for file, n in with_class.get(str(cls), [])
-                   if n > self.min_pixels
-                   and osp.basename(file) in file_to_idx]
+        listed = [(stats_file_key(f), n)
+                  for f, n in with_class.get(str(cls), [])]
+        present = [n for name, n in listed if name in file_to_idx]
+        indices = [file_to_idx[name] for name, n in listed
+                   if n > self.min_pixels and name in file_to_idx]
         if not indices:
-            raise ValueError(
+            raise ClassStatsError(
                 f'rare class sampling: no source file of the dataset has '
                 f'more than {self.min_pixels} pixels of class {cls} in '
-                f'{osp.join(stats_dir, "samples_with_class.json")}')
+                f'{osp.join(stats_dir, WITH_CLASS_FILE)} ({len(listed)} '
+                f'files list the class, {len(present)} of them in the '
+                f'dataset, the largest with {max(present, default=0)} '
+                'pixels); lower rare_class_sampling.min_pixels or check '
+                'the stats belong to this dataset')
         return indices
 
     @property

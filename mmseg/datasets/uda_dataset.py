@@ -17,6 +17,7 @@ import numpy as np
 
 from mmseg.registry import DATASETS
 from .base_seg_dataset import Index, split_index
+from .class_stats import ClassStatsError, stats_file_key
 from .rare_class_sampling import RareClassSampler
 from .transforms.crop import random_crop_box
 
@@ -93,9 +94,15 @@ class UDADataset:
                              'source data_root holding the stats files')
         file_to_idx = {}
         for i, info in enumerate(self.source.img_infos):
-            if info['seg_map'] is not None:
-                file_to_idx[info['seg_map'].replace('\\', '/').split(
-                    '/')[-1]] = i
+            if info['seg_map'] is None:
+                continue
+            name = stats_file_key(info['seg_map'])
+            if name in file_to_idx:
+                other = self.source.img_infos[file_to_idx[name]]['seg_map']
+                raise ClassStatsError(
+                    'rare class sampling matches stats to labels by file '
+                    f"name, but {other} and {info['seg_map']} share {name!r}")
+            file_to_idx[name] = i
         return RareClassSampler(stats_dir, file_to_idx, **cfg)
 
     @property

@@ -75,6 +75,13 @@ def write_label(label: np.ndarray, path: str) -> None:
 
 
 def read_label(path: str) -> np.ndarray:
+    """A SeCo label PNG as ``[H, W]`` train ids.
+
+    Raises:
+        FileNotFoundError: missing; ``CorruptFileError``: undecodable
+            (truncated); ValueError: not single-channel. Each names ``path``.
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'SeCo label not found: {path}')
-    return np.array(Image.open(path))
+    from mmseg.datasets.transforms.loading import read_label as read_checked
+    return read_checked(path)

@@ -1,5 +1,6 @@
-"""Shared pieces of the dataset converters: file search, label-id mapping,
-a process pool with a printed progress bar, the stats files."""
+"""Shared pieces of the dataset converters: file search, a process pool
+with a printed progress bar, the stats files (checked label conversion:
+``_labels.py``)."""
 import os
 import os.path as osp
 import sys
@@ -28,19 +29,6 @@ def find_files(root: str, suffix: str,
         found += [osp.join(folder, n) for n in names if n.endswith(suffix)
                   and not any(n.endswith(e) for e in exclude_suffixes)]
     return sorted(found)
-
-
-def write_train_ids(label: np.ndarray, lut: np.ndarray, out_file: str
-                    ) -> np.ndarray:
-    """Map ``label`` through the 256-entry ``lut``, write it as a mode-L
-    PNG and return the train-id map."""
-    if label.dtype != np.uint8:
-        if label.max(initial=0) > 255 or label.min(initial=0) < 0:
-            label = np.where((label >= 0) & (label <= 255), label, 255)
-        label = label.astype(np.uint8)
-    train_ids = lut[label]
-    Image.fromarray(train_ids).save(out_file)
-    return train_ids
 
 
 def progress(done: int, total: int, title: str, width: int = 30) -> None:

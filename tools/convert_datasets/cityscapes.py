@@ -11,10 +11,9 @@ import sys
 from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _common import (add_nproc, find_files, run_parallel,  # noqa: E402
-                     sample_stats, save_class_stats, write_train_ids)
-from PIL import Image  # noqa: E402
-import numpy as np  # noqa: E402
+from _common import add_nproc, find_files, run_parallel  # noqa: E402
+from _labels import (CITYSCAPES_MAX_ID, LabelResult,  # noqa: E402
+                     convert_checked, finish, read_label_ids)
 
 from mmseg.datasets.cityscapes_labels import id_to_trainid_lut  # noqa: E402
 
@@ -23,14 +22,12 @@ TRAIN_ID_SUFFIX = '_gtFine_labelTrainIds.png'
 SPLITS = ('train', 'val', 'test')
 
 
-def convert_file(path: str, gt_dir: str) -> Optional[dict]:
+def convert_file(path: str, gt_dir: str) -> LabelResult:
     """Write the train-id label of ``path``; stats if it is in train."""
-    label = np.array(Image.open(path))
-    out_file = path[:-len(ID_SUFFIX)] + TRAIN_ID_SUFFIX
-    train_ids = write_train_ids(label, id_to_trainid_lut(), out_file)
-    if osp.relpath(path, gt_dir).split(os.sep)[0] != 'train':
-        return None
-    return sample_stats(train_ids, out_file)
+    return convert_checked(
+        path, read_label_ids, id_to_trainid_lut(),
+        path[:-len(ID_SUFFIX)] + TRAIN_ID_SUFFIX, CITYSCAPES_MAX_ID,
+        with_stats=osp.relpath(path, gt_dir).split(os.sep)[0] == 'train')
 
 
 def write_split_lists(gt_dir: str, out_dir: str) -> None:
@@ -58,10 +55,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     files = find_files(gt_dir, ID_SUFFIX)
     if not files:
         raise SystemExit(f'no *{ID_SUFFIX} found under {gt_dir}')
-    stats = run_parallel(functools.partial(convert_file, gt_dir=gt_dir),
-                         files, args.nproc, 'cityscapes')
-    save_class_stats(out_dir, [s for s in stats if s is not None])
+    results = run_parallel(functools.partial(convert_file, gt_dir=gt_dir),
+                           files, args.nproc, 'cityscapes')
     write_split_lists(gt_dir, out_dir)
+    finish(results, 'cityscapes', out_dir, 'train')
 
 
 if __name__ == '__main__':

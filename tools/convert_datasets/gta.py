@@ -4,17 +4,15 @@ stats over all files.
     python tools/convert_datasets/gta.py data/gta --nproc 8
 """
 import argparse
-import functools
 import os.path as osp
 import re
 import sys
 from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _common import (add_nproc, find_files, run_parallel,  # noqa: E402
-                     sample_stats, save_class_stats, write_train_ids)
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+from _common import add_nproc, find_files, run_parallel  # noqa: E402
+from _labels import (CITYSCAPES_MAX_ID, LabelResult,  # noqa: E402
+                     convert_checked, finish, read_label_ids)
 
 from mmseg.datasets.cityscapes_labels import id_to_trainid_lut  # noqa: E402
 
@@ -23,11 +21,10 @@ TRAIN_ID_SUFFIX = '_labelTrainIds.png'
 RAW_LABEL = re.compile(r'\d\.png$')
 
 
-def convert_file(path: str) -> dict:
-    label = np.array(Image.open(path))
-    out_file = path[:-len('.png')] + TRAIN_ID_SUFFIX
-    train_ids = write_train_ids(label, id_to_trainid_lut(), out_file)
-    return sample_stats(train_ids, out_file)
+def convert_file(path: str) -> LabelResult:
+    return convert_checked(path, read_label_ids, id_to_trainid_lut(),
+                           path[:-len('.png')] + TRAIN_ID_SUFFIX,
+                           CITYSCAPES_MAX_ID, with_stats=True)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -41,9 +38,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     files = [p for p in find_files(gt_dir, '.png') if RAW_LABEL.search(p)]
     if not files:
         raise SystemExit(f'no label PNG found under {gt_dir}')
-    stats = run_parallel(functools.partial(convert_file), files, args.nproc,
-                         'gta')
-    save_class_stats(args.out_dir or args.root, stats)
+    results = run_parallel(convert_file, files, args.nproc, 'gta')
+    finish(results, 'gta', args.out_dir or args.root)
 
 
 if __name__ == '__main__':

@@ -16,10 +16,10 @@ import sys
 from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _common import (add_nproc, find_files, run_parallel,  # noqa: E402
-                     sample_stats, save_class_stats, write_train_ids)
+from _common import add_nproc, find_files, run_parallel  # noqa: E402
+from _labels import (CITYSCAPES_MAX_ID, LabelResult,  # noqa: E402
+                     convert_checked, finish, read_label_ids)
 import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
 
 from mmseg.datasets.cityscapes_labels import id_to_trainid_lut  # noqa: E402
 
@@ -27,15 +27,22 @@ ID_SUFFIX = '_labelIds.png'
 TRAIN_ID_SUFFIX = '_labelTrainIds.png'
 
 
-def convert_file(path: str, gt_dir: str, plus: bool) -> Optional[dict]:
-    label = np.array(Image.open(path))
-    if plus:
-        label = np.where(label == 255, 0, label)
-    out_file = path[:-len(ID_SUFFIX)] + TRAIN_ID_SUFFIX
-    train_ids = write_train_ids(label, id_to_trainid_lut(), out_file)
-    if osp.relpath(path, gt_dir).split(os.sep)[0] != 'train':
-        return None
-    return sample_stats(train_ids, out_file)
+PLUS_HINT = {255: '; NightCity+ labels mark unlabelled pixels 255: pass '
+                  '--plus'}
+
+
+def unlabelled_to_zero(label: np.ndarray) -> np.ndarray:
+    """NightCity+: 255 (unlabelled) -> label id 0 ('unlabeled')."""
+    return np.where(label == 255, 0, label)
+
+
+def convert_file(path: str, gt_dir: str, plus: bool) -> LabelResult:
+    return convert_checked(
+        path, read_label_ids, id_to_trainid_lut(),
+        path[:-len(ID_SUFFIX)] + TRAIN_ID_SUFFIX, CITYSCAPES_MAX_ID,
+        with_stats=osp.relpath(path, gt_dir).split(os.sep)[0] == 'train',
+        hints=None if plus else PLUS_HINT,
+        prepare=unlabelled_to_zero if plus else None)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -52,10 +59,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     if not files:
         raise SystemExit(f'no *{ID_SUFFIX} found under {gt_dir}')
     convert = functools.partial(convert_file, gt_dir=gt_dir, plus=args.plus)
-    stats = [s for s in run_parallel(convert, files, args.nproc, 'nightcity')
-             if s is not None]
-    if stats:
-        save_class_stats(args.out_dir or args.root, stats)
+    results = run_parallel(convert, files, args.nproc, 'nightcity')
+    finish(results, 'nightcity', args.out_dir or args.root, 'train')
 
 
 if __name__ == '__main__':

@@ -10,8 +10,9 @@ import sys
 from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _common import (add_nproc, find_files, run_parallel,  # noqa: E402
-                     sample_stats, save_class_stats, write_train_ids)
+from _common import add_nproc, find_files, run_parallel  # noqa: E402
+from _labels import (LabelFileError, LabelResult,  # noqa: E402
+                     check_single_channel, convert_checked, finish)
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -19,24 +20,32 @@ from mmseg.datasets.cityscapes_labels import id_to_trainid_lut  # noqa: E402
 
 TRAIN_ID_SUFFIX = '_labelTrainIds.png'
 RAW_LABEL = re.compile(r'\d\.png$')
+# SYNTHIA class ids: 0 (void) .. 22 (lanemarking).
+SYNTHIA_MAX_ID = 22
 SYNTHIA_ID_TO_TRAINID = {
     3: 0, 4: 1, 2: 2, 21: 3, 5: 4, 7: 5, 15: 6, 9: 7, 6: 8, 16: 9, 1: 10,
     10: 11, 17: 12, 8: 13, 18: 14, 19: 15, 20: 16, 12: 17, 11: 18}
 
 
 def read_synthia_label(path: str) -> np.ndarray:
+    """Class ids: the last cv2 channel (R) of the 16-bit label PNG.
+
+    Raises:
+        LabelFileError: undecodable or not an integer image.
+    """
     label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     if label is None:
-        raise IOError(f'cannot read SYNTHIA label {path}')
-    return label[:, :, -1] if label.ndim == 3 else label
+        raise LabelFileError(f'{path}: cannot decode (corrupt, truncated or '
+                             'not an image)')
+    return check_single_channel(label[:, :, -1] if label.ndim == 3
+                                else label, path)
 
 
-def convert_file(path: str) -> dict:
-    out_file = path[:-len('.png')] + TRAIN_ID_SUFFIX
-    train_ids = write_train_ids(read_synthia_label(path),
-                                id_to_trainid_lut(SYNTHIA_ID_TO_TRAINID),
-                                out_file)
-    return sample_stats(train_ids, out_file)
+def convert_file(path: str) -> LabelResult:
+    return convert_checked(path, read_synthia_label,
+                           id_to_trainid_lut(SYNTHIA_ID_TO_TRAINID),
+                           path[:-len('.png')] + TRAIN_ID_SUFFIX,
+                           SYNTHIA_MAX_ID, with_stats=True)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -50,8 +59,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     files = [p for p in find_files(gt_dir, '.png') if RAW_LABEL.search(p)]
     if not files:
         raise SystemExit(f'no label PNG found under {gt_dir}')
-    stats = run_parallel(convert_file, files, args.nproc, 'synthia')
-    save_class_stats(args.out_dir or args.root, stats)
+    results = run_parallel(convert_file, files, args.nproc, 'synthia')
+    finish(results, 'synthia', args.out_dir or args.root)
 
 
 if __name__ == '__main__':

@@ -195,6 +195,7 @@ class MixVisionTransformer(BaseModule):
                              'init_cfg, not both')
         self.pretrained = pretrained
         self.depths = list(depths)
+        self.sr_ratios = list(sr_ratios)
         norm_layer = partial(nn.LayerNorm, eps=norm_eps)
         rates = torch.linspace(0, drop_path_rate, sum(depths),
                                device='cpu').tolist()
@@ -211,6 +212,15 @@ class MixVisionTransformer(BaseModule):
                 for j in range(depths[i])
             ]))
             self.add_module(f'norm{i + 1}', norm_layer(embed_dims[i]))
+
+    @property
+    def min_input_size(self) -> int:
+        """Smallest input side (px): stage ``i`` (stride ``s_i`` = 4, 8, 16,
+        32) maps ``L`` px to ``ceil(L / s_i)`` tokens, which its key/value
+        reduction (kernel ``sr_i``) needs at least ``sr_i`` of, i.e.
+        ``L > s_i * (sr_i - 1)``; 29 px for ``sr_ratios = (8, 4, 2, 1)``."""
+        return max(4 * 2**i * (sr - 1) + 1
+                   for i, sr in enumerate(self.sr_ratios))
 
     def stage(self, i: int) -> Tuple[nn.Module, nn.ModuleList, nn.Module]:
         """Patch embedding, blocks and final norm of stage ``i`` (1..4)."""

@@ -7,7 +7,10 @@ import torch.nn.functional as F
 
 from mmseg.models.decode_heads.decode_head import resize_to
 from mmseg.models.losses.loss_dict import add_prefix
+from mmseg.engine.config_loader import ConfigError
 from mmseg.models.segmentors.base import BaseSegmentor
+from mmseg.models.segmentors.input_padding import (backbone_min_input_size,
+                                                   pad_bottom_right)
 from mmseg.registry import MODELS
 
 Box = Tuple[int, int, int, int]
@@ -32,6 +35,25 @@ def slide_windows(h_img: int, w_img: int, crop_size: Sequence[int],
     return boxes
 
 
+def check_test_cfg(test_cfg: dict) -> None:
+    """Raise :class:`ConfigError` for a ``test_cfg`` inference cannot use
+    (unknown ``mode``; slide without positive 2-int ``crop_size``/``stride``).
+    """
+    mode = test_cfg.get('mode', 'whole')
+    if mode not in ('whole', 'slide'):
+        raise ConfigError(f'model.test_cfg.mode must be whole or slide, not '
+                          f'{mode!r}')
+    if mode != 'slide':
+        return
+    for key in ('crop_size', 'stride'):
+        value = test_cfg.get(key)
+        if (not isinstance(value, (list, tuple)) or len(value) != 2
+                or not all(isinstance(v, int) and v > 0 for v in value)):
+            raise ConfigError(f"model.test_cfg.{key} must be two positive "
+                              f"ints (height, width) for mode='slide', not "
+                              f'{value!r}')
+
+
 @MODELS.register_module()
 class EncoderDecoder(BaseSegmentor):
     """Encoder-decoder segmentor (DAFormer, SegFormer, DeepLabV2).
@@ -44,14 +66,17 @@ class EncoderDecoder(BaseSegmentor):
             whole_inference(): encode_decode() -> rescale to ori_shape
             slide_inference(): encode_decode() per window (or all windows
                 batched) -> average logits -> rescale
-        encode_decode(): extract_feat() -> decode_head.forward_test() -> resize
+        encode_decode(): pad to input_size_rule() if needed -> extract_feat()
+                         -> decode_head.forward_test() -> resize -> unpad
 
     Args:
         backbone, decode_head, neck: module configs (``neck`` optional).
         auxiliary_head: not supported (must be None).
         train_cfg: passed to the head's ``forward_train``.
         test_cfg: ``mode`` ``'whole'`` or ``'slide'`` (with ``crop_size``,
-            ``stride``, ``batched_slide``).
+            ``stride``, ``batched_slide``). Images smaller than the slide
+            crop are one window; any image of at least 1x1 px is predicted
+            at its own size (see :meth:`encode_decode`).
         pretrained: backbone weights file, loaded by ``init_weights()``.
         init_cfg, data_preprocessor: of mmengine's ``BaseModel``.
     """
@@ -84,6 +109,7 @@ class EncoderDecoder(BaseSegmentor):
         self.num_classes = self.decode_head.num_classes
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = dict(test_cfg or dict(mode='whole'))
+        check_test_cfg(self.test_cfg)
 
     @property
     def with_neck(self) -> bool:
@@ -98,12 +124,25 @@ class EncoderDecoder(BaseSegmentor):
         x = self.backbone(img)
         return self.neck(x) if self.with_neck else x
 
+    def input_size_rule(self) -> Tuple[int, int]:
+        """``(multiple, minimum)`` every side of a network input must meet:
+        any size at or above the backbone's smallest input."""
+        return 1, backbone_min_input_size(self.backbone)
+
     def encode_decode(self, img: torch.Tensor,
                       img_metas: List[dict]) -> torch.Tensor:
-        """Logits of ``img`` resized to its size."""
-        out = self.decode_head.forward_test(self.extract_feat(img), img_metas,
-                                            self.test_cfg)
-        return resize_to(out, img.shape[2:], self.align_corners)
+        """Logits ``[B, C, H, W]`` of ``img [B, 3, H, W]`` at its size.
+
+        An image below :meth:`input_size_rule` is zero-padded at the
+        bottom/right first and its logits cropped back; others run as they
+        are.
+        """
+        h, w = img.shape[2:]
+        padded, was_padded = pad_bottom_right(img, *self.input_size_rule())
+        out = self.decode_head.forward_test(self.extract_feat(padded),
+                                            img_metas, self.test_cfg)
+        out = resize_to(out, padded.shape[2:], self.align_corners)
+        return out[:, :, :h, :w] if was_padded else out
 
     def generate_pseudo_label(self, img: torch.Tensor,
                               img_metas: List[dict]) -> torch.Tensor:

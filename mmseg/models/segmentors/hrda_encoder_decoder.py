@@ -1,13 +1,18 @@
 """HRDA: multi-resolution encoder-decoder (LR context + HR detail crop)."""
 import copy
+import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 
+from mmseg.engine.config_loader import ConfigError
 from mmseg.models.segmentors.crop_box import Box, crop, random_crop_box
 from mmseg.models.segmentors.encoder_decoder import (EncoderDecoder,
                                                      slide_windows)
+from mmseg.models.segmentors.input_padding import (backbone_min_input_size,
+                                                   grid_multiple,
+                                                   pad_bottom_right, round_up)
 from mmseg.registry import MODELS
 
 Features = Tuple[torch.Tensor, ...]
@@ -23,9 +28,10 @@ class HRDAEncoderDecoder(EncoderDecoder):
             -> _forward_train_features(): LR image -> backbone;
                                           HR crop  -> backbone
             -> decode_head.forward_train(crop_box) -> 'decode.*', 'decode.hr.*'
-        encode_decode(): LR image -> backbone;
+        encode_decode(): pad to input_size_rule() if needed;
+            LR image -> backbone;
             HR image -> extract_slide_feat() (windows batched) or backbone
-            -> decode_head.forward_test() -> resize to input
+            -> decode_head.forward_test() -> resize to input -> unpad
         extract_feat(): backbone on the ``feature_scale`` image (or all scales)
 
     The HR crop box is an argument and a return value of ``get_crop_box``,
@@ -34,6 +40,10 @@ class HRDAEncoderDecoder(EncoderDecoder):
     Args:
         scales: the two input scales, sorted (index 0 = LR context).
         hr_crop_size: ``(h, w)`` of the training HR crop; None = full image.
+            Each side must lie on the LR logit grid (a multiple of
+            ``os * hr_scale / lr_scale``, 8 for DAFormerHead on ``[0.5, 1]``)
+            and be at least the backbone's smallest input (32 for MiT);
+            :class:`ConfigError` otherwise.
         hr_slide_inference: HR branch at inference by sliding windows of
             ``hr_crop_size``.
         hr_slide_overlapping: window stride = half the crop (else the crop).
@@ -81,6 +91,57 @@ class HRDAEncoderDecoder(EncoderDecoder):
         self.hr_slide_overlapping = hr_slide_overlapping
         self.crop_coord_divisible = crop_coord_divisible
         self.blur_hr_crop = blur_hr_crop
+        if self.crop_size is not None:
+            self.check_hr_crop_size()
+
+    @property
+    def output_stride(self) -> int:
+        """Input pixels per logit cell of the single-scale head."""
+        return self.decode_head.os
+
+    def hr_crop_rule(self) -> Tuple[int, int]:
+        """``(multiple, minimum)`` of each ``hr_crop_size`` side (HR px).
+
+        The crop's logits (``crop / os`` cells) must be whole, and the crop
+        box, scaled to the LR logits (``/ (os * hr / lr)``) where the scale
+        attention is masked, must be too; the backbone must accept it.
+        """
+        lr, hr = self.scales[0], self.scales[-1]
+        multiple = grid_multiple(self.output_stride, (1, lr / hr))
+        return multiple, round_up(backbone_min_input_size(self.backbone),
+                                  multiple)
+
+    def check_hr_crop_size(self) -> None:
+        """Raise :class:`ConfigError` naming ``hr_crop_size``, the required
+        multiple and the minimum when a side breaks :meth:`hr_crop_rule`."""
+        multiple, minimum = self.hr_crop_rule()
+        size = list(self.crop_size)
+        valid = len(size) == 2 and all(
+            isinstance(s, int) and s >= minimum and s % multiple == 0
+            for s in size)
+        if valid:
+            return
+        hint = [max(round_up(s, multiple), minimum)
+                if isinstance(s, int) and s > 0 else minimum
+                for s in (size + size)[:2]] if size else [minimum] * 2
+        raise ConfigError(
+            f'model.hr_crop_size={size} is invalid: each of its two sides '
+            f'must be a multiple of {multiple} (the LR logit cell: output '
+            f'stride {self.output_stride} of '
+            f'{type(self.decode_head.head).__name__} x scale ratio '
+            f'{self.scales[-1] / self.scales[0]:g}) and at least {minimum} '
+            f'(smallest {type(self.backbone).__name__} input); e.g. '
+            f'hr_crop_size={hint}')
+
+    def input_size_rule(self) -> Tuple[int, int]:
+        """``(multiple, minimum)`` of each side of an ``encode_decode``
+        input: every scaled copy on the head's logit grid
+        (:func:`grid_multiple`) and the LR copy at least the backbone's
+        smallest input."""
+        multiple = grid_multiple(self.output_stride, self.scales)
+        minimum = math.ceil(backbone_min_input_size(self.backbone)
+                            / self.scales[0])
+        return multiple, round_up(minimum, multiple)
 
     # ----------------------------------------------------------- images
     def resize(self, img: torch.Tensor, scale: float) -> torch.Tensor:
@@ -178,7 +239,14 @@ class HRDAEncoderDecoder(EncoderDecoder):
     # ------------------------------------------------------------ heads
     def encode_decode(self, img: torch.Tensor,
                       img_metas: List[dict]) -> torch.Tensor:
-        """Fused logits of ``img`` (HR by sliding windows) at input size."""
+        """Fused logits ``[B, C, H, W]`` of ``img`` (HR by sliding windows).
+
+        An image off :meth:`input_size_rule` (e.g. 126x63, or below 64 px for
+        MiT at scale 0.5) is zero-padded at the bottom/right first and its
+        logits cropped back; others run as they are.
+        """
+        h, w = img.shape[2:]
+        img, was_padded = pad_bottom_right(img, *self.input_size_rule())
         feats = []
         for i, s in enumerate(self.scales):
             scaled = self.scaled_image(img, s)
@@ -187,8 +255,9 @@ class HRDAEncoderDecoder(EncoderDecoder):
             else:
                 feats.append(self.extract_unscaled_feat(scaled))
         out = self.decode_head.forward_test(feats, img_metas, self.test_cfg)
-        return F.interpolate(out, size=img.shape[2:], mode='bilinear',
-                             align_corners=self.align_corners)
+        out = F.interpolate(out, size=img.shape[2:], mode='bilinear',
+                            align_corners=self.align_corners)
+        return out[:, :, :h, :w] if was_padded else out
 
     def forward_train(self, img: torch.Tensor, img_metas: List[dict],
                       gt_semantic_seg: torch.Tensor,
