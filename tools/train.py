@@ -1,7 +1,7 @@
 """Train a segmentor or a UDA method from a config.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume | --resume-from CKPT]
-        [--load-from CKPT] [--seed N] [--deterministic] [--amp [bf16|fp16]]
+        [--load-from CKPT] [--seed N] [--deterministic] [--amp [bf16|fp16]] [--compile]
         [--cfg-options k=v ...]
 """
 import argparse
@@ -52,6 +52,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         choices=['bf16', 'fp16'],
         help='mixed precision: bf16 (default, CPU or CUDA) or fp16 (CUDA, '
         'loss scaling); sets the config\'s amp.dtype')
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='torch.compile the student, teachers and NFNet (config key '
+        'compile=True; a part that does not compile runs eager, with a '
+        'warning)')
     add_cfg_options_argument(parser)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -76,6 +82,8 @@ def apply_command_line(cfg, args: argparse.Namespace) -> None:
     if args.amp:
         from mmseg.engine.mixed_precision import CLI_DTYPES
         cfg.amp = dict(cfg.get('amp') or {}, dtype=CLI_DTYPES[args.amp])
+    if args.compile and not cfg.get('compile'):
+        cfg.compile = True
     cfg.launcher = args.launcher
 
 

@@ -6,7 +6,7 @@ Users write the config keys they know from HRDA/DAFormer (``data``,
 dataloaders, loops, optimiser wrapper, scheduler and hooks.
 """
 import copy
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 from mmengine.config import Config, ConfigDict
 
@@ -184,6 +184,20 @@ def hooks_from(cfg: Config) -> Dict[str, Any]:
     return dict(default_hooks=default_hooks, custom_hooks=custom_hooks)
 
 
+def compile_from(cfg: Config) -> Union[bool, Dict]:
+    """``compile`` of ``cfg`` (False, True or torch.compile kwargs)."""
+    from mmseg.models.utils.compiling import compile_options
+    value = cfg.get('compile', False)
+    if value is False or value is None:
+        return False
+    try:
+        compile_options(_plain(value) if isinstance(value, dict) else value,
+                        f'config {cfg.filename}: compile')
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
+    return _plain(value) if isinstance(value, dict) else value
+
+
 def runner_kwargs_from(cfg: Config,
                        work_dir: str,
                        validate: bool = True) -> Dict[str, Any]:
@@ -218,7 +232,8 @@ def runner_kwargs_from(cfg: Config,
         log_processor=dict(by_epoch=False),
         default_scope='mmseg',
         cfg=cfg,
-        trust_checkpoint=bool(cfg.get('trust_checkpoint', False)))
+        trust_checkpoint=bool(cfg.get('trust_checkpoint', False)),
+        compile_networks=compile_from(cfg))
     if cfg.get('resume_from'):
         kwargs.update(load_from=cfg.resume_from, resume=True)
     kwargs.update(dataloaders_from(cfg))

@@ -19,7 +19,8 @@ KNOWN_TOP_LEVEL_KEYS = frozenset({
     'name_encoder', 'name_decoder', 'name_uda', 'name_opt', 'custom_hooks',
     'default_scope', 'env_cfg', 'amp', 'fp16', 'crop_size', 'norm_cfg',
     'img_norm_cfg', 'train_pipeline', 'test_pipeline', 'source_pipeline',
-    'target_pipeline', 'prompt_pipeline', 'dataset_type', 'data_root'
+    'target_pipeline', 'prompt_pipeline', 'dataset_type', 'data_root',
+    'compile'
 })
 
 
