@@ -62,10 +62,11 @@ class EagerFallback:
                 return self.compiled(*args, **kwargs)
             except Exception as err:  # noqa: BLE001 - any compiler error
                 self.failed = True
-                first = str(err).strip().splitlines()
+                lines = [ln.strip() for ln in str(err).splitlines()
+                         if ln.strip()]
                 warnings.warn(
                     f'torch.compile: {self.name} does not compile '
-                    f'({type(err).__name__}: {first[0] if first else ""}); '
+                    f'({type(err).__name__}: {" ".join(lines[:2])}); '
                     'it runs eager', RuntimeWarning, stacklevel=2)
         return self.eager(*args, **kwargs)
 
