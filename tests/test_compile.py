@@ -34,10 +34,12 @@ def two_steps(model):
     return [model.train_step(uda_batch(), wrapper) for _ in range(2)]
 
 
-def assert_same_logs(a, b, tol):
+def assert_same_logs(a, b, tol, keys='loss'):
+    """Equal losses (and, with ``keys=''``, accuracies: with another
+    summation order a near-tie of two logits may flip an argmax)."""
     for la, lb in zip(a, b):
         assert la.keys() == lb.keys()
-        for key in la:
+        for key in (k for k in la if keys in k):
             torch.testing.assert_close(la[key], lb[key], rtol=tol, atol=tol)
 
 
@@ -90,7 +92,7 @@ def test_compiled_uda_step_equals_eager():
     eager = build_dacs(hrda=True)
     compiled = copy.deepcopy(eager)
     compile_networks(compiled, dict(backend='aot_eager'))
-    assert_same_logs(two_steps(compiled), two_steps(eager), 1e-5)
+    assert_same_logs(two_steps(compiled), two_steps(eager), 1e-5, keys='')
 
 
 def test_part_that_does_not_compile_runs_eager_with_a_warning():
@@ -100,7 +102,7 @@ def test_part_that_does_not_compile_runs_eager_with_a_warning():
     with pytest.warns(RuntimeWarning,
                       match='model.backbone does not compile'):
         logs = two_steps(model)
-    assert_same_logs(logs, two_steps(eager), 1e-6)
+    assert_same_logs(logs, two_steps(eager), 1e-6, keys='')
 
 
 @pytest.mark.slow
@@ -109,8 +111,7 @@ def test_inductor_compiles_the_toy_step_on_cpu():
     eager = build_dacs()
     compiled = copy.deepcopy(eager)
     parts = compile_networks(compiled, True)
-    with torch.no_grad():  # compiling the no-grad teacher path is enough
-        assert_same_logs(two_steps(compiled), two_steps(eager), 1e-4)
+    assert_same_logs(two_steps(compiled), two_steps(eager), 1e-4)
     assert not any(p.failed for p in parts), [p.name for p in parts
                                               if p.failed]
 

@@ -61,17 +61,33 @@ def depthwise_weight_grad(x: torch.Tensor, grad: torch.Tensor,
                           dilation: Pair) -> torch.Tensor:
     """Weight gradient ``[C, 1, kh, kw]`` of a stride-1 depthwise conv.
 
+    Tap ``(i, j)`` pairs output pixel ``(y, x)`` with input pixel
+    ``(y + i*dh - ph, x + j*dw - pw)``; only the overlap of the two maps
+    contributes (the rest is zero padding), so no padded copy is made. The
+    products go to one reused buffer (no allocation per tap).
+
     Args:
-        x: its input ``[B, C, H, W]``.
-        grad: gradient of its output ``[B, C, H_out, W_out]``.
+        x: its input ``[B, C, H, W]``, contiguous.
+        grad: gradient of its output ``[B, C, H_out, W_out]``, contiguous.
     """
     (kh, kw), (ph, pw), (dh, dw) = kernel_size, padding, dilation
-    xpad = F.pad(x, (pw, pw, ph, ph))
+    h_in, w_in = x.shape[2:]
     h_out, w_out = grad.shape[2:]
-    taps = [(grad * xpad[:, :, i * dh:i * dh + h_out,
-                         j * dw:j * dw + w_out]).sum((0, 2, 3))
-            for i in range(kh) for j in range(kw)]
-    return torch.stack(taps, 1).view(x.shape[1], 1, kh, kw)
+    buffer = grad.new_empty(grad.numel())
+    taps = grad.new_zeros((x.shape[1], kh * kw))
+    for i in range(kh):
+        oy = i * dh - ph
+        y0, y1 = max(0, -oy), min(h_out, h_in - oy)
+        for j in range(kw):
+            ox = j * dw - pw
+            x0, x1 = max(0, -ox), min(w_out, w_in - ox)
+            if y1 <= y0 or x1 <= x0:
+                continue
+            g = grad[:, :, y0:y1, x0:x1]
+            prod = torch.mul(g, x[:, :, y0 + oy:y1 + oy, x0 + ox:x1 + ox],
+                             out=buffer[:g.numel()].view(g.shape))
+            taps[:, i * kw + j] = prod.sum((0, 2, 3))
+    return taps.view(x.shape[1], 1, kh, kw)
 
 
 class DepthwiseConv2d(nn.Conv2d):
