@@ -137,3 +137,27 @@ def test_fused_adam_default_respects_explicit_settings():
     wrapper = TrainableOptimWrapperConstructor(
         dict(optimizer=dict(type='AdamW', lr=1e-3, fused=False)))(model)
     assert not wrapper.optimizer.defaults['fused']
+
+
+@pytest.mark.parametrize('training', [True, False])
+def test_block_residual_with_drop_path_matches_mmcv_drop_path(training):
+    """One-pass residual + stochastic depth against ``x + DropPath(y)``."""
+    from mmcv.cnn.bricks import DropPath
+    from mmseg.models.backbones.mix_transformer import TransformerBlock
+    block = TransformerBlock(16, 2, 4, True, 0., 0., 0.4, nn.LayerNorm, 2)
+    block.train(training)
+    reference = DropPath(0.4).train(training)
+    x = torch.randn(8, 36, 16)
+    y = torch.randn(8, 36, 16)
+    results = []
+    for add in (block.add_branch, lambda a, b: a + reference(b)):
+        xi, yi = x.clone().requires_grad_(), y.clone().requires_grad_()
+        torch.manual_seed(3)
+        out = add(xi, yi)
+        (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum() \
+            .backward()
+        results.append((out, xi.grad, yi.grad))
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, **TOL)
+    if training:  # some samples dropped, as with the reference
+        assert (results[0][2].flatten(1).abs().sum(1) == 0).any()
