@@ -161,3 +161,13 @@ def test_block_residual_with_drop_path_matches_mmcv_drop_path(training):
         torch.testing.assert_close(a, b, **TOL)
     if training:  # some samples dropped, as with the reference
         assert (results[0][2].flatten(1).abs().sum(1) == 0).any()
+
+
+def test_drop_path_follows_its_module_mode_not_the_blocks():
+    """EMA teachers set only their stochastic layers to eval."""
+    from mmseg.models.backbones.mix_transformer import TransformerBlock
+    block = TransformerBlock(16, 2, 4, True, 0., 0., 0.9, nn.LayerNorm, 2)
+    block.train()
+    block.drop_path.eval()
+    x, y = torch.randn(8, 4, 16), torch.randn(8, 4, 16)
+    torch.testing.assert_close(block.add_branch(x, y), x + y)

@@ -159,10 +159,15 @@ class TransformerBlock(nn.Module):
         branch with probability ``1 - p``, scaled by ``1 / (1 - p)``. The
         per-sample factor ``[B, 1, 1]`` is applied by one ``addcmul``
         instead of a division, a multiplication and an addition over
-        ``[B, N, C]`` (and their gradients).
+        ``[B, N, C]`` (and their gradients). A low-precision branch under
+        autocast takes mmcv's ``DropPath`` as before.
         """
-        if self.drop_prob == 0. or not self.training:
+        # the DropPath module's own mode: EMA teachers switch off their
+        # stochastic layers only, keeping the blocks in training mode
+        if self.drop_prob == 0. or not self.drop_path.training:
             return x + branch
+        if branch.dtype != x.dtype:  # autocast: mmcv's rounding, unchanged
+            return x + self.drop_path(branch)
         keep = 1. - self.drop_prob
         shape = (branch.shape[0], ) + (1, ) * (branch.dim() - 1)
         mask = (keep + torch.rand(shape, dtype=branch.dtype,
