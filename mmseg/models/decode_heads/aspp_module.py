@@ -5,16 +5,12 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
 
-from mmseg.models.utils.depthwise_conv import DepthwiseConv2d
-
 
 class ASPPModule(nn.ModuleList):
     """One branch per dilation: 1x1 conv for dilation 1, else dilated 3x3.
 
     With ``separable`` the dilated branches are depthwise-separable
-    (depthwise 3x3 + pointwise 1x1, each with norm and activation); the
-    depthwise convolution is :class:`DepthwiseConv2d` (fast CPU gradients,
-    same parameters as ``nn.Conv2d``).
+    (depthwise 3x3 + pointwise 1x1, each with norm and activation).
     ``forward`` returns the list of branch outputs.
     """
 
@@ -32,8 +28,7 @@ class ASPPModule(nn.ModuleList):
             if separable and d > 1:
                 branch = DepthwiseSeparableConvModule(
                     in_channels, channels, 3, dilation=d, padding=d,
-                    norm_cfg=norm_cfg, act_cfg=act_cfg,
-                    conv_cfg=dict(type=DepthwiseConv2d))
+                    norm_cfg=norm_cfg, act_cfg=act_cfg)
             else:
                 branch = ConvModule(
                     in_channels, channels, 1 if d == 1 else 3, dilation=d,
