@@ -79,3 +79,27 @@ def test_count_flops_counts_forward_and_backward_matmuls():
 
     # forward 2*3*8*4, backward (weight gradient only: x needs no grad)
     assert count_flops(step) == 2 * (2 * 3 * 8 * 4)
+
+
+def test_inference_times_the_test_cfg_inference(capsys, built):
+    report = run(capsys, osp.join(TOY, 'toy_hrda_daformer_mitb0.py'),
+                 '--inference', '--crop', '64', '96', *FAST,
+                 '--cfg-options', 'toy_pretrained=None')
+    assert report['inference'] is True and report['uda'] is False
+    model = built[-1]
+    assert not model.training and model.test_cfg['mode'] == 'slide'
+
+
+def test_compile_flag_compiles_the_networks(capsys, built):
+    report = run(capsys, osp.join(TOY, 'toy_dacs_daformer_mitb0.py'),
+                 '--crop', '32', '32', *FAST, '--iters', '0', '--compile',
+                 '--cfg-options', 'toy_pretrained=None',
+                 'compile.backend=eager')
+    assert report['compile'] is True
+    assert type(built[-1].backbone.forward).__name__ == 'EagerFallback'
+
+
+def test_uda_and_inference_exclude_each_other(capsys):
+    with pytest.raises(SystemExit):
+        benchmark.main([osp.join(TOY, 'toy_dacs_daformer_mitb0.py'),
+                        '--uda', '--inference'])

@@ -161,3 +161,19 @@ def _check_test_models(cfg, ckpt, tmp_path):
     default = run_test([cfg, ckpt, '--eval', 'mIoU'])
     assert default == pytest.approx(results['nfnet_teacher'], nan_ok=True,
                                      abs=0)
+
+
+def test_train_with_compile_keeps_checkpoint_keys(tmp_path, toy_root):
+    """``--compile`` (here with the config's backend choice, eager, to stay
+    fast) compiles student and teacher in place: same checkpoint keys."""
+    cfg = write_tiny_config(str(tmp_path), 'toy_dacs_daformer_mitb0.py',
+                            toy_root, iters=2,
+                            extra="compile = dict(backend='eager')\n")
+    runner = _train(cfg, str(tmp_path / 'run'), '--compile')
+    uda = runner.model
+    for net in (uda.model, uda.teacher.model):
+        assert type(net.backbone.forward).__name__ == 'EagerFallback'
+        assert not net.backbone.forward.failed
+    state = _student_and_teacher(str(tmp_path / 'run' / 'iter_2.pth'))
+    assert state.keys() == uda.state_dict().keys()
+    assert not any('_orig_mod' in k for k in state)

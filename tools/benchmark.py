@@ -1,13 +1,18 @@
 """Time a training iteration (forward + backward) of a config's model.
 
 Usage:
-  python tools/benchmark.py CONFIG [--uda] [--crop 512 512] [--batch 2]
-      [--iters 5] [--warmup 2] [--device cpu|cuda] [--amp [bf16|fp16]]
-      [--cfg-options k=v ...]
+  python tools/benchmark.py CONFIG [--uda | --inference] [--crop 512 512]
+      [--batch 2] [--iters 5] [--warmup 2] [--device cpu|cuda]
+      [--amp [bf16|fp16]] [--compile] [--cfg-options k=v ...]
 
 Without ``--uda`` it times the supervised forward + backward of the config's
 segmentor; with ``--uda`` one whole UDA training step of the config's ``uda``
-method (student, teachers, ImageNet model, plug-ins, optimiser step).
+method (student, teachers, ImageNet model, plug-ins, optimiser step); with
+``--inference`` the config's test-mode inference (``test_cfg``: whole or
+slide, batched windows with ``batched_slide``) of one ``--crop``-sized image
+batch, without gradients. ``--compile`` applies ``torch.compile`` to the
+networks as ``compile=True`` in a config does (the first, measured step
+then includes compilation: look at ``median_s_per_iter``).
 ``--iters 0`` reports the time of the one measured step (for configs whose
 steps take minutes). ``--amp`` trains in mixed precision (bare ``--amp``: bf16; fp16 needs CUDA);
 ``--cfg-options model.backbone.with_cp=True`` etc. change the model.
@@ -106,6 +111,22 @@ def make_uda_step(model: torch.nn.Module, batch: int, crop: tuple,
     return step
 
 
+def make_inference_step(model: torch.nn.Module, data: dict,
+                        amp: Optional[str]) -> Callable[[], None]:
+    """Test-mode inference (``test_cfg``) of the batch, no gradients."""
+    from mmseg.engine.mixed_precision import CLI_DTYPES, parse_dtype
+    model.eval()
+    device = data['img'].device.type
+    dtype = parse_dtype(CLI_DTYPES[amp]) if amp else torch.float32
+
+    def step() -> None:
+        with torch.no_grad(), torch.autocast(device, dtype=dtype,
+                                             enabled=bool(amp)):
+            model.inference(data['img'], data['img_metas'], rescale=True)
+
+    return step
+
+
 def make_supervised_step(model: torch.nn.Module, data: dict,
                          amp: Optional[str]) -> Callable[[], None]:
     """One supervised iteration: loss forward, backward, optimiser step."""
@@ -125,8 +146,12 @@ def make_supervised_step(model: torch.nn.Module, data: dict,
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
-    parser.add_argument('--uda', action='store_true',
-                        help='time a whole UDA step of cfg.uda')
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument('--uda', action='store_true',
+                      help='time a whole UDA step of cfg.uda')
+    mode.add_argument('--inference', action='store_true',
+                      help='time test-mode inference (test_cfg) of a '
+                      '--crop sized batch')
     parser.add_argument('--crop', type=int, nargs=2, default=[512, 512])
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--iters', type=int, default=5,
@@ -139,6 +164,9 @@ def main(argv=None) -> dict:
                         choices=['bf16', 'fp16'], default=None,
                         help='mixed precision (bare --amp: bf16; fp16 '
                         'needs CUDA)')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch.compile the networks (config key '
+                        'compile=True)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     if args.amp == 'fp16' and torch.device(args.device).type != 'cuda':
@@ -150,7 +178,15 @@ def main(argv=None) -> dict:
         from mmseg.engine.toy_pretrain import ensure_toy_pretrained
         ensure_toy_pretrained(**cfg.toy_pretrained)
     model = build_model(cfg, args.device, args.uda)
-    if args.uda:
+    compile_cfg = cfg.get('compile') or args.compile
+    if compile_cfg:
+        from mmseg.models.utils.compiling import compile_networks
+        compile_networks(model, compile_cfg)
+    if args.inference:
+        data = synthetic_batch(args.batch, tuple(args.crop),
+                               model.num_classes, args.device)
+        step = make_inference_step(model, data, args.amp)
+    elif args.uda:
         step = make_uda_step(model, args.batch, tuple(args.crop),
                              args.device, args.amp)
     else:
@@ -165,8 +201,10 @@ def main(argv=None) -> dict:
         timing = time_callable(step, args.iters, args.warmup, args.device)
     else:  # heavy configs: time the measured step itself
         timing = dict(median_s=first_step_s, median_cpu_s=first_cpu_s)
-    report = dict(config=args.config, uda=args.uda, device=args.device,
-                  amp=args.amp, cfg_options=args.cfg_options or {},
+    report = dict(config=args.config, uda=args.uda,
+                  inference=args.inference, compile=bool(compile_cfg),
+                  device=args.device, amp=args.amp,
+                  cfg_options=args.cfg_options or {},
                   batch=args.batch, crop=args.crop,
                   median_s_per_iter=round(timing['median_s'], 4),
                   median_cpu_s_per_iter=round(timing['median_cpu_s'], 4),

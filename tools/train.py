@@ -2,7 +2,7 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume | --resume-from CKPT]
         [--load-from CKPT] [--seed N] [--deterministic] [--amp [bf16|fp16]]
-        [--cfg-options k=v ...] [--debug]
+        [--compile] [--cfg-options k=v ...] [--debug]
 
 A bad input ends in one line naming the file, key or value (exit status 1);
 ``--debug`` shows the traceback instead.
@@ -57,6 +57,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         choices=['bf16', 'fp16'],
         help='mixed precision: bf16 (default, CPU or CUDA) or fp16 (CUDA, '
         'loss scaling); sets the config\'s amp.dtype')
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='torch.compile the student, teachers and NFNet (config key '
+        'compile=True; a part that does not compile runs eager, with a '
+        'warning)')
     add_cfg_options_argument(parser)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -81,6 +87,8 @@ def apply_command_line(cfg, args: argparse.Namespace) -> None:
     if args.amp:
         from mmseg.engine.mixed_precision import CLI_DTYPES
         cfg.amp = dict(cfg.get('amp') or {}, dtype=CLI_DTYPES[args.amp])
+    if args.compile and not cfg.get('compile'):
+        cfg.compile = True
     cfg.launcher = args.launcher
 
 

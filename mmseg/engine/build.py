@@ -7,7 +7,7 @@ dataloaders, loops, optimiser wrapper, scheduler, hooks and visualizer
 (``log_config.hooks`` and ``visualizer``: :mod:`.visualizer_cfg`).
 """
 import copy
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 from mmengine.config import Config, ConfigDict
 
@@ -213,6 +213,20 @@ def auto_scale_lr_from(cfg: Config) -> Optional[Dict]:
     return scale
 
 
+def compile_from(cfg: Config) -> Union[bool, Dict]:
+    """``compile`` of ``cfg`` (False, True or torch.compile kwargs)."""
+    from mmseg.models.utils.compiling import compile_options
+    value = cfg.get('compile', False)
+    if value is False or value is None:
+        return False
+    try:
+        compile_options(_plain(value) if isinstance(value, dict) else value,
+                        f'config {cfg.filename}: compile')
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
+    return _plain(value) if isinstance(value, dict) else value
+
+
 def runner_kwargs_from(cfg: Config,
                        work_dir: str,
                        validate: bool = True) -> Dict[str, Any]:
@@ -254,7 +268,8 @@ def runner_kwargs_from(cfg: Config,
         default_scope='mmseg',
         cfg=cfg,
         auto_scale_lr=auto_scale_lr_from(cfg),
-        trust_checkpoint=bool(cfg.get('trust_checkpoint', False)))
+        trust_checkpoint=bool(cfg.get('trust_checkpoint', False)),
+        compile_networks=compile_from(cfg))
     if cfg.get('resume_from'):
         kwargs.update(load_from=cfg.resume_from, resume=True)
     kwargs.update(dataloaders_from(cfg))

@@ -100,12 +100,18 @@ def apply_rng_state(state: Dict[str, Any]) -> None:
 class SegRunner(Runner):
     """Runner of this project (see the module docstring)."""
 
-    def __init__(self, *args, trust_checkpoint: bool = False, **kwargs):
+    def __init__(self, *args, trust_checkpoint: bool = False,
+                 compile_networks: Union[bool, Dict[str, Any]] = False,
+                 **kwargs):
         self.trust_checkpoint = trust_checkpoint
         self._resumed_rng_state: Optional[Dict[str, Any]] = None
         self._resuming = False
         self._rank_rng_states: Optional[list] = None
         super().__init__(*args, **kwargs)
+        if compile_networks:  # the networks, not mmengine's train_step
+            from mmseg.models.utils.compiling import compile_networks as run
+            run(self.model.module if is_model_wrapper(self.model)
+                else self.model, compile_networks)
         name = osp.basename(self.cfg.filename) if self.cfg.filename else None
         dump = f'config {osp.join(self.work_dir, name)}; ' if name else ''
         self.logger.info(f'{dump}environment, config and hooks: '

@@ -129,7 +129,8 @@ class MixFFN(nn.Module):
 
 
 class TransformerBlock(nn.Module):
-    """Pre-norm block: ``x + DP(Attn(LN x))`` then ``x + DP(FFN(LN x))``."""
+    """Pre-norm block: ``x + DP(Attn(LN x))`` then ``x + DP(FFN(LN x))``
+    (``DP``: stochastic depth, :meth:`add_branch`)."""
 
     def __init__(self, dim: int, num_heads: int, mlp_ratio: float,
                  qkv_bias: bool, drop: float, attn_drop: float,
@@ -141,12 +142,37 @@ class TransformerBlock(nn.Module):
                                            attn_drop, drop, sr_ratio)
         self.drop_path = DropPath(drop_path) if drop_path > 0 \
             else nn.Identity()
+        self.drop_prob = drop_path
         self.norm2 = norm_layer(dim)
         self.mlp = MixFFN(dim, int(dim * mlp_ratio), drop)
 
     def forward(self, x: torch.Tensor, h: int, w: int) -> torch.Tensor:
-        x = x + self.drop_path(self.attn(self.norm1(x), h, w))
-        return x + self.drop_path(self.mlp(self.norm2(x), h, w))
+        x = self.add_branch(x, self.attn(self.norm1(x), h, w))
+        return self.add_branch(x, self.mlp(self.norm2(x), h, w))
+
+    def add_branch(self, x: torch.Tensor,
+                   branch: torch.Tensor) -> torch.Tensor:
+        """``x + DropPath(branch)`` in one pass over the tokens.
+
+        Stochastic depth (Huang et al. 2016, as ``drop_path`` of timm/mmcv,
+        with the same random draw): while training, each sample keeps its
+        branch with probability ``1 - p``, scaled by ``1 / (1 - p)``. The
+        per-sample factor ``[B, 1, 1]`` is applied by one ``addcmul``
+        instead of a division, a multiplication and an addition over
+        ``[B, N, C]`` (and their gradients). A low-precision branch under
+        autocast takes mmcv's ``DropPath`` as before.
+        """
+        # the DropPath module's own mode: EMA teachers switch off their
+        # stochastic layers only, keeping the blocks in training mode
+        if self.drop_prob == 0. or not self.drop_path.training:
+            return x + branch
+        if branch.dtype != x.dtype:  # autocast: mmcv's rounding, unchanged
+            return x + self.drop_path(branch)
+        keep = 1. - self.drop_prob
+        shape = (branch.shape[0], ) + (1, ) * (branch.dim() - 1)
+        mask = (keep + torch.rand(shape, dtype=branch.dtype,
+                                  device=branch.device)).floor_()
+        return torch.addcmul(x, branch, mask.div_(keep))
 
 
 @MODELS.register_module()
