@@ -55,6 +55,9 @@ def build_model(cfg: Config, device: str, uda: bool) -> torch.nn.Module:
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
     register_all_modules()
+    # stdout is the JSON report: keep the per-parameter init lines out
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('benchmark', log_level='WARNING')
     # random weights: the step's time and memory do not depend on them
     cfg.model.pretrained = None
     model = MODELS.build(model_cfg_from(cfg) if uda else cfg.model)
@@ -174,6 +177,10 @@ def main(argv=None) -> dict:
                      '--amp bf16 on CPU')
     from mmseg.engine.config_loader import load_config
     cfg = load_config(args.config, args.cfg_options)
+    from mmseg.engine.build import host_allocator_from
+    from mmseg.utils.host_allocator import configure_host_allocator
+    host_allocator = host_allocator_from(cfg)
+    host_allocator_applied = configure_host_allocator(host_allocator)
     if cfg.get('toy_pretrained'):  # frozen parts (e.g. a DNIS encoder) load it
         from mmseg.engine.toy_pretrain import ensure_toy_pretrained
         ensure_toy_pretrained(**cfg.toy_pretrained)
@@ -205,6 +212,8 @@ def main(argv=None) -> dict:
                   inference=args.inference, compile=bool(compile_cfg),
                   device=args.device, amp=args.amp,
                   cfg_options=args.cfg_options or {},
+                  host_allocator=host_allocator,
+                  host_allocator_applied=host_allocator_applied,
                   batch=args.batch, crop=args.crop,
                   median_s_per_iter=round(timing['median_s'], 4),
                   median_cpu_s_per_iter=round(timing['median_cpu_s'], 4),

@@ -227,6 +227,22 @@ def compile_from(cfg: Config) -> Union[bool, Dict]:
     return _plain(value) if isinstance(value, dict) else value
 
 
+def host_allocator_from(cfg: Config) -> str:
+    """``host_allocator`` of ``cfg`` (``'retain'``, the default, or
+    ``'system'``; see :mod:`mmseg.utils.host_allocator`).
+
+    Raises:
+        ConfigError: another value (the message names the key and file).
+    """
+    from mmseg.utils.host_allocator import check_host_allocator
+    try:
+        return check_host_allocator(
+            cfg.get('host_allocator', 'retain'),
+            f'config {cfg.filename}: host_allocator')
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
+
+
 def runner_kwargs_from(cfg: Config,
                        work_dir: str,
                        validate: bool = True) -> Dict[str, Any]:
