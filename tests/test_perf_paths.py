@@ -158,3 +158,20 @@ def test_drop_path_follows_its_module_mode_not_the_blocks():
     block.drop_path.eval()
     x, y = torch.randn(8, 4, 16), torch.randn(8, 4, 16)
     torch.testing.assert_close(block.add_branch(x, y), x + y)
+
+
+def test_class_argmax_equals_argmax_with_ties_and_nan():
+    from mmseg.models.utils.class_argmax import class_argmax
+    torch.manual_seed(0)
+    scores = torch.randn(2, 19, 17, 23, requires_grad=True)
+    tied = scores.detach().clone()
+    tied[:, 5] = tied[:, 3]  # ties: the first maximal class wins
+    tied[0, :, 0, 0] = 1.0
+    tied[1, 7, 2, 2] = float('nan')
+    for s in (scores, tied, tied.to(torch.bfloat16)):
+        got = class_argmax(s)
+        assert got.dtype == torch.int64 and not got.requires_grad
+        assert torch.equal(got, s.argmax(1))
+        assert torch.equal(class_argmax(s, keepdim=True),
+                           s.argmax(1, keepdim=True))
+    assert class_argmax(tied)[0, 0, 0] == 0 and class_argmax(tied)[1, 2, 2] == 7

@@ -1,6 +1,8 @@
 """Top-1 pixel accuracy of a segmentation logit map."""
 import torch
 
+from mmseg.models.utils.class_argmax import class_argmax
+
 
 def accuracy(logits: torch.Tensor,
              label: torch.Tensor,
@@ -17,6 +19,6 @@ def accuracy(logits: torch.Tensor,
     """
     with torch.no_grad():
         valid = label != ignore_index
-        correct = (logits.argmax(dim=1) == label) & valid
+        correct = (class_argmax(logits) == label) & valid
         total = valid.sum().clamp(min=1)
         return correct.sum().float() * (100.0 / total.float())

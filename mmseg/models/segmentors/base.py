@@ -4,6 +4,8 @@ from typing import Dict, List, Optional, Sequence, Union
 import torch
 from mmengine.model import BaseModel
 
+from mmseg.models.utils.class_argmax import class_argmax
+
 Metas = Union[dict, Sequence[dict]]
 
 
@@ -83,9 +85,10 @@ class BaseSegmentor(BaseModel):
         keys = {(tuple(m.get('ori_shape', ())), m.get('flip', False),
                  m.get('flip_direction')) for m in img_metas}
         if len(keys) <= 1:
-            return list(self.inference(img, img_metas, rescale).argmax(1))
+            return list(class_argmax(self.inference(img, img_metas, rescale)))
         return [
-            self.inference(img[i:i + 1], [meta], rescale).argmax(1)[0]
+            class_argmax(
+                self.inference(img[i:i + 1], [meta], rescale))[0]
             for i, meta in enumerate(img_metas)
         ]
 

@@ -38,6 +38,7 @@ from mmseg.models.uda.parts.fis import (PIG_EXEMPT, FISRefiner, fis_fuse,
 from mmseg.models.uda.parts.prompt_mixing import AlternateMask, prompt_mixture
 from mmseg.models.uda.parts.pseudo_label import (PseudoLabeler,
                                                  restrict_to_valid_region)
+from mmseg.models.utils.class_argmax import class_argmax
 from mmseg.registry import MODELS
 
 MODES = ('hard_pig', 'soft')
@@ -121,7 +122,7 @@ class DynamicMixing(FISRefiner):
         a = a.expand_as(p_uda)
         if self.exempt:
             exempt = torch.as_tensor(self.exempt, device=p_uda.device)
-            keep_uda = torch.isin(p_uda.argmax(1, keepdim=True), exempt)
+            keep_uda = torch.isin(class_argmax(p_uda, keepdim=True), exempt)
             a = torch.where(keep_uda, torch.zeros_like(a), a)
         return a * p_nf + (1 - a) * p_uda
 
@@ -136,7 +137,7 @@ class DynamicMixing(FISRefiner):
         p_nf = nfnet_logits(ctx, size).softmax(1)
         p_uda = pseudo.logits.detach().softmax(1)
         ranks = self.class_ranks(
-            ctx, self.dnis_label(pseudo.label, p_nf.argmax(1)))
+            ctx, self.dnis_label(pseudo.label, class_argmax(p_nf)))
         p_fused = self.soft_fuse(p_uda, p_nf, ranks, ctx.iteration)
         if self.labeler is None:
             raise ValueError("dms.py: threshold='same' needs the UDA step's "
@@ -155,9 +156,10 @@ class DynamicMixing(FISRefiner):
         ranks = self.similarity.ema_ranks().to(p_uda.device)
         ranks = ranks.expand(p_uda.shape[0], -1)
         if self.mode == 'hard_pig':
-            return fis_fuse(p_uda.argmax(1), p_nf.argmax(1), ranks, self.k,
+            return fis_fuse(class_argmax(p_uda), class_argmax(p_nf), ranks, self.k,
                             self.exempt)
-        return self.soft_fuse(p_uda, p_nf, ranks, self.ramp_iters).argmax(1)
+        return class_argmax(
+            self.soft_fuse(p_uda, p_nf, ranks, self.ramp_iters))
 
     # prompt-side policy -------------------------------------------------
     def prompt_mixture(self,

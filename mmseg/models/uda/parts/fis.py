@@ -17,6 +17,7 @@ from mmseg.models.uda.parts.class_similarity import (ClassSimilarity,
                                                      rank_least_similar)
 from mmseg.models.uda.parts.context import (PseudoLabelRefiner, PseudoLabels,
                                             UDAStepContext)
+from mmseg.models.utils.class_argmax import class_argmax
 from mmseg.registry import MODELS
 
 PIG_EXEMPT = (6, 7, 15, 16, 17, 18)
@@ -128,7 +129,7 @@ class FISRefiner(PseudoLabelRefiner):
 
     def refine(self, ctx: UDAStepContext,
                pseudo: PseudoLabels) -> PseudoLabels:
-        nf_label = nfnet_logits(ctx, pseudo.label.shape[-2:]).argmax(1)
+        nf_label = class_argmax(nfnet_logits(ctx, pseudo.label.shape[-2:]))
         ranks = self.class_ranks(ctx, self.dnis_label(pseudo.label, nf_label))
         fused = fis_fuse(pseudo.label, nf_label, ranks, self.k, self.exempt)
         return PseudoLabels(label=fused,

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from mmseg.models.uda.parts.context import ExtraLoss, UDAStepContext
+from mmseg.models.utils.class_argmax import class_argmax
 from mmseg.models.utils.precision import full_precision
 from mmseg.registry import MODELS
 from mmseg.utils.dist import all_gather_cat
@@ -250,7 +251,7 @@ class FeaturePrototypeAlignment(ExtraLoss):
         if ctx.pseudo is None:
             raise ValueError('prototype_alignment.py: FPA needs ctx.pseudo')
         if ctx.pseudo.logits is not None:
-            return ctx.pseudo.logits.detach().argmax(dim=1)
+            return class_argmax(ctx.pseudo.logits)
         return ctx.pseudo.label
 
     # -- proposed momentum memory -----------------------------------------
