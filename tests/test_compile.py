@@ -136,3 +136,15 @@ def test_train_flag_sets_the_config_key():
     cfg = Config(dict(compile=dict(mode='reduce-overhead')))
     apply_command_line(cfg, parse_args(['x.py', '--compile']))
     assert cfg.compile == dict(mode='reduce-overhead')
+
+
+def test_cpu_inductor_keeps_convolutions_in_their_layout():
+    from mmseg.models.utils.compiling import inductor_cpu_defaults
+    cpu = torch.nn.Conv2d(1, 1, 1)
+    assert inductor_cpu_defaults({}, cpu) == dict(
+        options=dict(layout_optimization=False))
+    mine = dict(options=dict(layout_optimization=True, max_autotune=True))
+    assert inductor_cpu_defaults(mine, cpu) == mine
+    for kept in (dict(backend='aot_eager'), dict(mode='max-autotune')):
+        assert inductor_cpu_defaults(kept, cpu) == kept  # no options added
+    assert inductor_cpu_defaults({}, torch.nn.Identity()) == {}  # no params
