@@ -91,3 +91,13 @@ def test_benchmark_reports_the_policy(capsys):
     assert report['host_allocator_applied'] is False
     printed = json.loads(capsys.readouterr().out)  # stdout: the JSON alone
     assert printed['host_allocator'] == 'system'
+
+
+def test_train_refuses_an_unknown_policy_before_building(tmp_path):
+    import tools.train as train
+    config = osp.join(ROOT, 'configs', 'toy', 'toy_dacs_daformer_mitb0.py')
+    with pytest.raises(ConfigError, match=r"host_allocator must be one of "
+                       r"\['retain', 'system'\], got 'fast'"):
+        train.main([config, '--work-dir', str(tmp_path / 'run'),
+                    '--cfg-options', 'host_allocator=fast'])
+    assert not (tmp_path / 'run').exists()  # nothing written

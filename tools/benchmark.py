@@ -177,10 +177,8 @@ def main(argv=None) -> dict:
                      '--amp bf16 on CPU')
     from mmseg.engine.config_loader import load_config
     cfg = load_config(args.config, args.cfg_options)
-    from mmseg.engine.build import host_allocator_from
-    from mmseg.utils.host_allocator import configure_host_allocator
-    host_allocator = host_allocator_from(cfg)
-    host_allocator_applied = configure_host_allocator(host_allocator)
+    from mmseg.engine.build import apply_host_allocator
+    host_allocator, host_allocator_applied = apply_host_allocator(cfg)
     if cfg.get('toy_pretrained'):  # frozen parts (e.g. a DNIS encoder) load it
         from mmseg.engine.toy_pretrain import ensure_toy_pretrained
         ensure_toy_pretrained(**cfg.toy_pretrained)

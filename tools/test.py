@@ -214,9 +214,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     check_eval_metrics(args.eval or [], '--eval')
     cfg = load_config(args.config, args.cfg_options)
     check_outputs(args)
-    from mmseg.engine.build import host_allocator_from
-    from mmseg.utils.host_allocator import configure_host_allocator
-    configure_host_allocator(host_allocator_from(cfg))
+    from mmseg.engine.build import apply_host_allocator
+    apply_host_allocator(cfg)
     import torch
     from mmengine.dist import is_main_process
     from mmengine.model import revert_sync_batchnorm

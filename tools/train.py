@@ -105,9 +105,8 @@ def main(argv: Optional[List[str]] = None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     apply_command_line(cfg, args)
-    from mmseg.engine.build import build_runner, host_allocator_from
-    from mmseg.utils.host_allocator import configure_host_allocator
-    configure_host_allocator(host_allocator_from(cfg))
+    from mmseg.engine.build import apply_host_allocator, build_runner
+    apply_host_allocator(cfg)
     from mmseg.engine.registered_types import unknown_type_error
     from mmseg.utils import register_all_modules
     register_all_modules()

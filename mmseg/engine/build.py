@@ -7,7 +7,7 @@ dataloaders, loops, optimiser wrapper, scheduler, hooks and visualizer
 (``log_config.hooks`` and ``visualizer``: :mod:`.visualizer_cfg`).
 """
 import copy
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 from mmengine.config import Config, ConfigDict
 
@@ -241,6 +241,19 @@ def host_allocator_from(cfg: Config) -> str:
             f'config {cfg.filename}: host_allocator')
     except ValueError as err:
         raise ConfigError(str(err)) from err
+
+
+def apply_host_allocator(cfg: Config) -> Tuple[str, bool]:
+    """Apply ``cfg``'s ``host_allocator`` to this process (entry points call
+    it before building anything); returns the policy and whether glibc was
+    changed.
+
+    Raises:
+        ConfigError: an unknown policy.
+    """
+    from mmseg.utils.host_allocator import configure_host_allocator
+    policy = host_allocator_from(cfg)
+    return policy, configure_host_allocator(policy)
 
 
 def runner_kwargs_from(cfg: Config,
