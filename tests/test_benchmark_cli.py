@@ -103,3 +103,16 @@ def test_uda_and_inference_exclude_each_other(capsys):
     with pytest.raises(SystemExit):
         benchmark.main([osp.join(TOY, 'toy_dacs_daformer_mitb0.py'),
                         '--uda', '--inference'])
+
+
+def test_notices_and_child_output_go_to_stderr(capfd):
+    import subprocess
+    import sys
+    with benchmark.stdout_to_stderr():
+        print('a notice')
+        subprocess.run([sys.executable, '-c', 'print("child log")'],
+                       check=True)
+    print('{"report": 1}')
+    out, err = capfd.readouterr()
+    assert out == '{"report": 1}\n'
+    assert 'a notice' in err and 'child log' in err

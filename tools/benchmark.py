@@ -31,7 +31,9 @@ and ``achieved_tflops`` (FLOPs of one step counted by
 ``torch.utils.flop_counter.FlopCounterMode`` over its median time).
 """
 import argparse
+import contextlib
 import json
+import os
 import os.path as osp
 import sys
 import time
@@ -48,6 +50,23 @@ from mmseg.utils.benchmarking import (count_flops,  # noqa: E402
 
 IMG_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
                 to_rgb=True)
+
+
+@contextlib.contextmanager
+def stdout_to_stderr():
+    """Send this process's and its children's stdout to stderr (notices,
+    the one-off toy pretraining's log), so that stdout holds the JSON
+    report alone."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def build_model(cfg: Config, device: str, uda: bool) -> torch.nn.Module:
@@ -176,13 +195,14 @@ def main(argv=None) -> dict:
         parser.error('--amp fp16 needs a CUDA device (loss scaling); use '
                      '--amp bf16 on CPU')
     from mmseg.engine.config_loader import load_config
-    cfg = load_config(args.config, args.cfg_options)
-    from mmseg.engine.build import apply_host_allocator
-    host_allocator, host_allocator_applied = apply_host_allocator(cfg)
-    if cfg.get('toy_pretrained'):  # frozen parts (e.g. a DNIS encoder) load it
-        from mmseg.engine.toy_pretrain import ensure_toy_pretrained
-        ensure_toy_pretrained(**cfg.toy_pretrained)
-    model = build_model(cfg, args.device, args.uda)
+    with stdout_to_stderr():  # stdout is the JSON report alone
+        cfg = load_config(args.config, args.cfg_options)
+        from mmseg.engine.build import apply_host_allocator
+        host_allocator, host_allocator_applied = apply_host_allocator(cfg)
+        if cfg.get('toy_pretrained'):  # frozen parts (a DNIS encoder) load it
+            from mmseg.engine.toy_pretrain import ensure_toy_pretrained
+            ensure_toy_pretrained(**cfg.toy_pretrained)
+        model = build_model(cfg, args.device, args.uda)
     compile_cfg = cfg.get('compile') or args.compile
     if compile_cfg:
         from mmseg.models.utils.compiling import compile_networks

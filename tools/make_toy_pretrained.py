@@ -29,6 +29,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> str:
     args = parse_args(argv)
+    if not osp.isfile(args.config):  # refused even when --out exists
+        raise FileNotFoundError(f'config file not found: {args.config}')
     if args.force and osp.isfile(args.out):
         os.remove(args.out)
     path = ensure_toy_pretrained(args.out, args.config, args.work_dir)

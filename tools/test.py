@@ -213,9 +213,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     args = parse_args(argv)
     check_eval_metrics(args.eval or [], '--eval')
     cfg = load_config(args.config, args.cfg_options)
-    check_outputs(args)
     from mmseg.engine.build import apply_host_allocator
-    apply_host_allocator(cfg)
+    apply_host_allocator(cfg)  # refuses a bad value before any output
+    check_outputs(args)
     import torch
     from mmengine.dist import is_main_process
     from mmengine.model import revert_sync_batchnorm
