@@ -101,3 +101,15 @@ def test_train_refuses_an_unknown_policy_before_building(tmp_path):
         train.main([config, '--work-dir', str(tmp_path / 'run'),
                     '--cfg-options', 'host_allocator=fast'])
     assert not (tmp_path / 'run').exists()  # nothing written
+
+
+def test_test_py_refuses_an_unknown_policy_before_creating_outputs(
+        tmp_path):
+    import tools.test as test_tool
+    config = osp.join(ROOT, 'configs', 'toy', 'toy_dacs_daformer_mitb0.py')
+    show_dir = tmp_path / 'show'
+    with pytest.raises(ConfigError, match='host_allocator must be one of'):
+        test_tool.main([config, str(tmp_path / 'missing.pth'), '--eval',
+                        'mIoU', '--show-dir', str(show_dir),
+                        '--cfg-options', 'host_allocator=fast'])
+    assert not show_dir.exists()
