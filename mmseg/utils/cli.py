@@ -19,7 +19,7 @@ EXIT_ERROR = 1
 _USER_ERRORS = ('ConfigError', 'CheckpointLoadError', 'FileNotFoundError',
                 'RunDirError', 'OutputDirError', 'OutputCollisionError',
                 'ClassStatsError', 'CorruptFileError', 'SkippedImagesError',
-                'ImageInputError')
+                'ImageInputError', 'VideoReadError', 'VideoWriteError')
 
 
 def one_line(err: BaseException) -> str:
