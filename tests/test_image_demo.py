@@ -113,3 +113,31 @@ def test_missing_input_is_one_line(tmp_path, run, capfd):
     assert _demo(run, tmp_path / 'nope', '--out-dir', tmp_path / 'o') == 1
     err = capfd.readouterr()[1].strip()
     assert err == f'image_demo.py: error: input not found: {tmp_path}/nope'
+
+
+def test_training_ends_with_the_demo_command_for_its_model(tmp_path, capfd):
+    """The last lines of a training run: commands with the run's config dump
+    and checkpoint; the image demo command runs as printed."""
+    import shlex
+
+    from e2e_config import write_tiny_config
+    from tools.train import main as train_main
+    cfg = write_tiny_config(str(tmp_path), 'toy_srconly_daformer_mitb0.py',
+                            str(tmp_path / 'toy'), iters=1, ckpt_interval=1)
+    work_dir = str(tmp_path / 'run')
+    train_main([cfg, '--work-dir', work_dir, '--no-validate'])
+    lines = capfd.readouterr()[0].splitlines()
+    start = lines.index('next steps with this model:')
+    steps = lines[start:]
+    demo = next(line for line in steps if 'your images:' in line)
+    argv = shlex.split(demo.split('your images:')[1])
+    assert osp.abspath(argv[0]) == osp.abspath(sys.executable)
+    assert argv[1].endswith('demo/image_demo.py')
+    assert argv[2] == osp.join(work_dir, 'tiny_toy_srconly_daformer_mitb0.py')
+    assert argv[3] == osp.join(work_dir, 'iter_1.pth')
+    assert argv[4].endswith(osp.join('rgb_anon', 'test', 'night'))
+    assert run_cli(demo_main, argv[2:]) == 0
+    assert len(list((tmp_path / 'run' / 'demo').rglob('*.png'))) == 2
+    assert any('tools/test.py' in line and '--eval mIoU' in line
+               for line in steps)
+    assert any('demo/video_demo.py' in line for line in steps)
