@@ -61,6 +61,10 @@ def test_encoder_decoder_equals_test_py(tmp_path, toy_root, mode):
                                           flags, cfg_options=options)
     assert model.test_cfg['mode'] == mode
     assert type(model).__name__ == 'EncoderDecoder'
+    # the segmentor as trained: backbone -> 4 maps -> head -> logits
+    maps = model.backbone(torch.zeros(1, 3, 64, 96))
+    assert len(maps) == 4
+    assert model.decode_head(maps).shape == (1, 19, 16, 24)
 
 
 def test_hrda_equals_test_py_and_attaches_cfg_and_classes(
