@@ -115,7 +115,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     kinds = f'{done} overlays' + (f' and {done} label maps *{LABEL_SUFFIX}'
                                   if args.save_label else '')
     print(f'wrote {written} files ({kinds}) to {args.out_dir} '
-          f'({progress.rate:.2f} images/s)')
+          f'({progress.rate_text()})')
     if skipped:
         shown = ', '.join(skipped[:5]) + (
             f' (+{len(skipped) - 5} more)' if len(skipped) > 5 else '')

@@ -182,7 +182,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(f'{args.video}: decoding stopped after {written} of the '
               f'{count} frames its header announces')
     print(f'wrote {written} frames to {args.out} ({out_size[0]}x'
-          f'{out_size[1]}, {fps:g} fps; {progress.rate:.2f} frames/s)')
+          f'{out_size[1]}, {fps:g} fps; {progress.rate_text()})')
 
 
 if __name__ == '__main__':

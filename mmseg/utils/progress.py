@@ -48,11 +48,20 @@ class RateProgress:
         """Items per second so far (0 before the first)."""
         return self.done / self.elapsed if self.done else 0.0
 
+    def rate_text(self) -> str:
+        """``'3.41 images/s'``; below 1 per second also the seconds per
+        item: ``'0.0105 images/s, 95.2 s each'``."""
+        rate = self.rate
+        text = f'{rate:.3g} {self.unit}/s'
+        if 0 < rate < 1:
+            text += f', {1 / rate:.3g} s each'
+        return text
+
     def line(self) -> str:
         width = len(str(self.total)) if self.total else 1
         head = (f'[{self.done:>{width}}/{self.total}]' if self.total
                 else f'[{self.done}]')
-        text = (f'{head} {self.rate:.2f} {self.unit}/s, elapsed '
+        text = (f'{head} {self.rate_text()}, elapsed '
                 f'{_clock(self.elapsed)}')
         if self.total and self.done:
             eta = (self.total - self.done) / self.rate
