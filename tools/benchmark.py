@@ -194,13 +194,13 @@ def main(argv=None) -> dict:
     if args.amp == 'fp16' and torch.device(args.device).type != 'cuda':
         parser.error('--amp fp16 needs a CUDA device (loss scaling); use '
                      '--amp bf16 on CPU')
-    from mmseg.config.loader import load_config
+    from mmseg.config import load_config
     with stdout_to_stderr():  # stdout is the JSON report alone
         cfg = load_config(args.config, args.cfg_options)
         from mmseg.engine.build import apply_host_allocator
         host_allocator, host_allocator_applied = apply_host_allocator(cfg)
         if cfg.get('toy_pretrained'):  # frozen parts (a DNIS encoder) load it
-            from mmseg.engine.toy_pretrain import ensure_toy_pretrained
+            from mmseg.engine.toy_assets import ensure_toy_pretrained
             ensure_toy_pretrained(**cfg.toy_pretrained)
         model = build_model(cfg, args.device, args.uda)
     compile_cfg = cfg.get('compile') or args.compile

@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmseg.engine.toy_pretrain import ensure_toy_pretrained  # noqa: E402
+from mmseg.engine.toy_assets import ensure_toy_pretrained  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

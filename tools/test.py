@@ -30,9 +30,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
 
-from mmseg.config.keys import check_eval_metrics  # noqa: E402
-from mmseg.config.loader import (add_cfg_options_argument,  # noqa: E402
-                                        load_config)
+from mmseg.config import (add_cfg_options_argument,  # noqa: E402
+                          check_eval_metrics, load_config)
 from mmseg.utils.cli import ensure_output_dir, run_cli  # noqa: E402
 
 HRDA_OUTPUTS = {'LR': 0.0, 'HR': 1.0}
