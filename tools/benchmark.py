@@ -46,6 +46,7 @@ from mmengine import Config, DictAction  # noqa: E402
 
 from mmseg.utils.benchmarking import (count_flops,  # noqa: E402
                                       measure_peak_memory, time_callable)
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 
 IMG_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
@@ -190,6 +191,7 @@ def main(argv=None) -> dict:
                         help='torch.compile the networks (config key '
                         'compile=True)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.amp == 'fp16' and torch.device(args.device).type != 'cuda':
         parser.error('--amp fp16 needs a CUDA device (loss scaling); use '
@@ -252,5 +254,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

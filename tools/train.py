@@ -21,7 +21,8 @@ from mmseg.config import (ConfigError,  # noqa: E402
                           load_config, unknown_type_error)
 from mmseg.engine.run_dir import interrupted_message  # noqa: E402
 from mmseg.engine.toy_assets import prepare_toy_assets  # noqa: E402
-from mmseg.utils.cli import ensure_output_dir, run_cli  # noqa: E402
+from mmseg.utils.cli import (add_debug_argument,  # noqa: E402
+                             ensure_output_dir, run_cli)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -64,6 +65,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'compile=True; a part that does not compile runs eager, with a '
         'warning)')
     add_cfg_options_argument(parser)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)

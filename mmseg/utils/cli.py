@@ -48,6 +48,15 @@ def one_line(err: BaseException) -> str:
     return text
 
 
+def add_debug_argument(parser: Any) -> None:
+    """List ``--debug`` in a tool's ``--help``. :func:`run_cli` reads it
+    (and removes it before ``main`` parses the arguments)."""
+    parser.add_argument(
+        DEBUG_FLAG,
+        action='store_true',
+        help='on an error, show the full traceback instead of one line')
+
+
 def run_cli(main: Callable[[Optional[List[str]]], Any],
             argv: Optional[Sequence[str]] = None,
             keep_debug_flag: bool = False,
