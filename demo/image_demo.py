@@ -23,8 +23,9 @@ from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmseg.engine.config_loader import add_cfg_options_argument  # noqa: E402
-from mmseg.utils.cli import ensure_output_dir, run_cli  # noqa: E402
+from mmseg.config import add_cfg_options_argument  # noqa: E402
+from mmseg.utils.cli import (add_debug_argument,  # noqa: E402
+                             ensure_output_dir, run_cli)
 
 TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')
 LABEL_SUFFIX = '_trainIds.png'
@@ -58,6 +59,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='allow --out-dir inside an input folder')
     parser.add_argument('--trust-checkpoint', action='store_true')
     add_cfg_options_argument(parser)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if not 0 <= args.opacity <= 1:
         parser.error(f'--opacity {args.opacity}: give a value in [0, 1]')

@@ -25,8 +25,8 @@ from typing import Any, List, Optional, Tuple
 os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmseg.engine.config_loader import add_cfg_options_argument  # noqa: E402
-from mmseg.utils.cli import run_cli  # noqa: E402
+from mmseg.config import add_cfg_options_argument  # noqa: E402
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')
 CODECS = {'.mp4': 'mp4v', '.avi': 'MJPG'}
@@ -65,6 +65,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='bf16 autocast (CUDA, or CPUs with bf16)')
     parser.add_argument('--trust-checkpoint', action='store_true')
     add_cfg_options_argument(parser)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.every < 1:
         parser.error(f'--every {args.every}: give a positive number')
