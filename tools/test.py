@@ -232,6 +232,10 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     cfg = load_config(args.config, args.cfg_options)
     from mmseg.engine.build import apply_host_allocator
     apply_host_allocator(cfg)  # refuses a bad value before any output
+    dataset_cfg = test_dataset_cfg(cfg, args.test_set)
+    from mmseg.evaluation.submission.from_test import submission_request
+    submission = submission_request(args.eval_option, dataset_cfg,
+                                    args.format_only)
     check_outputs(args)
     import torch
     from mmengine.dist import is_main_process
@@ -250,10 +254,6 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     from mmseg.utils import register_all_modules
     register_all_modules()
 
-    dataset_cfg = test_dataset_cfg(cfg, args.test_set)
-    from mmseg.evaluation.submission.from_test import submission_request
-    submission = submission_request(args.eval_option, dataset_cfg,
-                                    args.format_only)
     dataset = DATASETS.build(dataset_cfg)
     prefix = args.eval_option.get('imgfile_prefix', osp.join(
         osp.dirname(args.checkpoint), 'labelTrainIds'))
