@@ -101,3 +101,24 @@ def test_bad_pack_options_stop_before_inference(tmp_path, capsys, options,
     assert code == 1 and needle in err and len(err.splitlines()) == 1
     assert not osp.exists(tmp_path / 'toy')  # no data, no inference
     assert not osp.exists(tmp_path / 'show')
+
+
+@pytest.mark.slow
+def test_evaluation_table_and_json_say_the_split(tiny_run, tmp_path,
+                                                 monkeypatch):
+    import json
+
+    from mmseg.evaluation import iou_metric
+    cfg, ckpt, _ = tiny_run
+    tables = []
+    monkeypatch.setattr(iou_metric, 'print_log',
+                        lambda msg, **kw: tables.append(msg))
+    out = str(tmp_path / 'val.json')
+    metrics = run_test([cfg, ckpt, '--eval', 'mIoU', '--device', 'cpu',
+                        '--out', out])
+    assert 'mIoU' in metrics  # keys the tools read are unchanged
+    assert tables[0].startswith('per class results (DarkZurich night val, ')
+    assert tables[1].startswith('Summary (DarkZurich night val, ')
+    with open(out) as f:
+        saved = json.load(f)
+    assert saved['split'] == 'val' and 'mIoU' in saved['summary']

@@ -282,7 +282,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     model.to(device).eval()
 
     # 'gpu' collection = all_gather of the per-image areas (gloo or NCCL)
-    metric = IoUMetric(title=eval_title(dataset_cfg, test_model),
+    split = 'test' if args.test_set else 'val'  # data.test: the val split
+    metric = IoUMetric(title=eval_title(dataset_cfg, test_model, split),
                        collect_device='gpu',
                        with_confusion=bool(args.plot)) if args.eval else None
     if metric is not None:
@@ -334,9 +335,11 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     metrics = metric.evaluate(len(dataset)) if metric is not None else {}
     if metric is not None and main_process and (args.out or args.plot):
         from mmseg.evaluation.report import write_evaluation_outputs
+        from mmseg.evaluation.titles import split_of
         context = dict(config=args.config, checkpoint=args.checkpoint,
                        network=test_model,
-                       data='data.test_set' if args.test_set else 'data.test')
+                       data='data.test_set' if args.test_set else 'data.test',
+                       split=split_of(dataset_cfg, split))
         for path in write_evaluation_outputs(
                 metrics, metric.class_names, metric.confusion, args.out,
                 args.plot, context):
