@@ -122,3 +122,19 @@ def test_evaluation_table_and_json_say_the_split(tiny_run, tmp_path,
     with open(out) as f:
         saved = json.load(f)
     assert saved['split'] == 'val' and 'mIoU' in saved['summary']
+
+
+@pytest.mark.parametrize('test_model', ['student', 'teacher'])
+def test_uda_model_passes_confidence_of_the_deployed_network(test_model):
+    torch.manual_seed(0)
+    model = MODELS.build(dict(type='DACS', model=tiny_model_cfg(),
+                              max_iters=10, test_model=test_model))
+    model.init_weights()
+    model.eval()
+    batch = sample_batch(labelled=False)
+    results = model.val_step({**batch, 'with_confidence': True})
+    network = model.deployed_model()
+    probs = network.inference(batch['img'], batch['img_metas'], rescale=True)
+    for i, result in enumerate(results):
+        torch.testing.assert_close(result['seg_confidence'],
+                                   probs[i].max(0).values)
