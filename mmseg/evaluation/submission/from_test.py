@@ -1,5 +1,5 @@
-"""``tools/test.py --format-only --eval-option pack=FILE.zip [confidence=True]``:
-the test options of a submission, checked before any inference.
+"""The submission options of ``tools/test.py --format-only --eval-option
+pack=FILE.zip [confidence=True]``, checked before any inference.
 
 ``pack`` packs the written PNGs for the server of the evaluated dataset
 (its class picks the server, its ``data_root`` is the test tree, ACDC's

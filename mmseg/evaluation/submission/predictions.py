@@ -9,7 +9,7 @@ as 16-bit PNGs (max softmax probability x 65535, :mod:`.confidence`).
 """
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 from PIL import Image

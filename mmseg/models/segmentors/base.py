@@ -4,7 +4,6 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from mmengine.model import BaseModel
 
-
 Metas = Union[dict, Sequence[dict]]
 
 
