@@ -271,3 +271,14 @@ def test_bad_options_are_one_line_errors(tmp_path, capsys):
     for extra, needle in cases:
         code, err = run_tool(base + extra, capsys)
         assert code == 1 and needle in err and len(err.splitlines()) == 1
+
+
+def test_a_partial_test_tree_is_reported_against_the_released_count(
+        tmp_path, capsys):
+    names = dark_zurich_tree(str(tmp_path / 'dz'))
+    write_predictions(str(tmp_path / 'preds'), names)
+    code, err = run_tool([str(tmp_path / 'preds'), '--dataset', 'darkzurich',
+                          '--test-list', str(tmp_path / 'dz'), '--out',
+                          str(tmp_path / 'dz.zip')], capsys)
+    assert code == 0
+    assert 'released test set has 151 images' in err and 'holds 4' in err

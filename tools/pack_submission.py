@@ -66,6 +66,10 @@ def main(argv: Optional[List[str]] = None):
             'none': ''}[report.confidence]
     print(f'wrote {report.out}: {report.files} PNGs for {report.images} '
           f'{SERVERS[args.dataset].title} test images{conf}')
+    if report.official and report.images != report.official:
+        print(f'note: the released test set has {report.official} images; '
+              f'{args.test_root} holds {report.images}, so the server will '
+              'miss predictions', file=sys.stderr)
     return report
 
 

@@ -39,6 +39,7 @@ class PackReport:
     images: int
     files: int
     confidence: str  # 'network', 'constant' or 'none'
+    official: int = 0  # test images of the released set, for comparison
 
 
 def _entries(server: Server, image: TestImage, train_ids: np.ndarray,
@@ -158,7 +159,10 @@ def pack_submission(pred_dir: str, dataset: str, test_root: str, out: str,
     check_sizes(images, pred_paths, conf_paths)
     files = _write_zip(out, server, images, pred_paths, conf_paths,
                        constant_confidence, invalid_below)
-    return PackReport(out, len(images), files, conf_kind)
+    per_condition = len({i.arcdir.split(os.sep)[0] for i in images}) \
+        if server.key == 'acdc' else 1
+    return PackReport(out, len(images), files, conf_kind,
+                      server.official_count * per_condition)
 
 
 def _check_confidence(images: Sequence[TestImage],

@@ -60,12 +60,15 @@ class Server:
         label_ids: write Cityscapes label ids instead of train ids.
         folders: top-level zip folders, each holding every prediction
             (Dark Zurich); empty = the predictions themselves.
+        official_count: test images of the released set (per condition
+            for ACDC); a tree with another count is reported.
     """
     key: str
     title: str
     image_glob: str
     label_ids: bool = False
     folders: Tuple[str, ...] = ()
+    official_count: int = 0
 
 
 DARK_ZURICH_FOLDERS = ('labelTrainIds', 'labelTrainIds_invalid',
@@ -74,12 +77,12 @@ DARK_ZURICH_FOLDERS = ('labelTrainIds', 'labelTrainIds_invalid',
 SERVERS: Dict[str, Server] = {
     'darkzurich': Server('darkzurich', 'Dark Zurich',
                          'rgb_anon/test/night/*/*_rgb_anon.png',
-                         folders=DARK_ZURICH_FOLDERS),
+                         folders=DARK_ZURICH_FOLDERS, official_count=151),
     'acdc': Server('acdc', 'ACDC', 'rgb_anon/{condition}/test/*/'
-                   '*_rgb_anon.png'),
+                   '*_rgb_anon.png', official_count=500),
     'cityscapes': Server('cityscapes', 'Cityscapes',
                          'leftImg8bit/test/*/*_leftImg8bit.png',
-                         label_ids=True),
+                         label_ids=True, official_count=1525),
 }
 
 
