@@ -41,7 +41,7 @@ def test_predict_with_confidence_is_the_max_softmax_probability():
 def tiny_run(tmp_path_factory):
     """A tiny toy config, its generated data and a randomly initialised
     checkpoint (no training needed to check the file layout)."""
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config import load_config
     from mmseg.engine.toy_assets import prepare_toy_assets
     tmp = tmp_path_factory.mktemp('pack')
     cfg = write_tiny_config(str(tmp), 'toy_dacs_daformer_mitb0.py',
