@@ -27,6 +27,7 @@ from typing import List, Optional
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmseg.evaluation.submission import SERVERS  # noqa: E402
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -51,6 +52,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--constant-confidence', action='store_true',
                         help='Dark Zurich without confidence maps: send '
                         'confidence 1.0 everywhere')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -74,5 +76,4 @@ def main(argv: Optional[List[str]] = None):
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))
