@@ -18,7 +18,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmseg.errors import ConfigError
-from mmseg.models.utils.class_argmax import class_argmax
 
 from .dataset_meta import test_dataset_cfg
 from .images import load_input
@@ -99,11 +98,16 @@ def inference_batch(model: nn.Module, batch: dict,
             logits = network.inference_logits(
                 img[group], [metas[i] for i in group], rescale=True)
         logits = logits.float()
-        preds = class_argmax(F.softmax(logits, dim=1))
+        # as the segmentors' predict: the class of the largest probability
+        confidence, preds = F.softmax(logits, dim=1).max(1)
+        if not getattr(network, 'has_probabilities', True):
+            confidence = None
         for k, i in enumerate(group):
             shape = tuple(int(v) for v in metas[i]['ori_shape'][:2])
             results.append(SegResult(pred_sem_seg=preds[k],
                                      seg_logits=logits[k],
+                                     seg_confidence=None if confidence is
+                                     None else confidence[k],
                                      img_path=metas[i].get('filename'),
                                      ori_shape=shape))
     return results

@@ -17,6 +17,9 @@ class SegResult:
             windows in ``slide`` mode; HRDA: the fused multi-resolution
             logits). EGLP's ``test_model='fusion'`` has no logits: there they
             are the one-hot fused labels.
+        seg_confidence: ``float32 [H, W]``, the largest softmax probability
+            of each pixel (the Dark Zurich server's confidence); None for
+            ``test_model='fusion'``, which has no probabilities.
         img_path: the image file, or None for an array input.
         ori_shape: ``(H, W)`` of the input.
 
@@ -25,5 +28,6 @@ class SegResult:
 
     pred_sem_seg: torch.Tensor
     seg_logits: torch.Tensor
+    seg_confidence: Optional[torch.Tensor] = None
     img_path: Optional[str] = None
     ori_shape: Tuple[int, int] = field(default=(0, 0))

@@ -20,8 +20,9 @@ EXIT_ERROR = 1
 # only add noise); anything else is shown as ``TypeName: message``
 _USER_ERRORS = ('ConfigError', 'CheckpointLoadError', 'FileNotFoundError',
                 'RunDirError', 'OutputDirError', 'OutputCollisionError',
-                'ClassStatsError', 'CorruptFileError', 'SkippedImagesError',
-                'ImageInputError', 'VideoReadError', 'VideoWriteError')
+                'ClassStatsError', 'CorruptFileError', 'SubmissionError',
+                'SkippedImagesError', 'ImageInputError', 'VideoReadError',
+                'VideoWriteError')
 
 
 def one_line(err: BaseException) -> str:

@@ -20,7 +20,10 @@ class TeacherFusion:
     no weights, so checkpoints are unchanged.
     """
 
+    # its scores are one-hot labels: no confidence for the inference API
+    has_probabilities = False
     simple_test = BaseSegmentor.simple_test
+    scores_max = BaseSegmentor.scores_max
     predict = BaseSegmentor.predict
 
     def __init__(self, uda: BaseSegmentor, nfnet: BaseSegmentor,
