@@ -85,6 +85,8 @@ def test_hrda_equals_test_py_and_attaches_cfg_and_classes(
     assert result.seg_logits.shape == (19, *result.pred_sem_seg.shape)
     assert result.pred_sem_seg.dtype == torch.int64
     assert torch.equal(result.seg_logits.argmax(0), result.pred_sem_seg)
+    torch.testing.assert_close(result.seg_confidence,
+                               result.seg_logits.softmax(0).max(0).values)
     assert init_segmentor is init_model
     assert inference_segmentor is inference_model
 
@@ -97,6 +99,7 @@ def test_eglp_fusion_equals_test_py(tmp_path, toy_root):
         cfg, ckpt, tmp_path, toy_root, ['--test-model', 'fusion'],
         test_model='fusion')
     assert model.deployed_network == 'fusion'
+    assert results[0].seg_confidence is None  # one-hot: no probabilities
     # the fusion differs from each teacher alone on this checkpoint
     teacher = init_model(cfg, ckpt, test_model='teacher')
     alone = inference_model(teacher, results[0].img_path)
