@@ -107,18 +107,21 @@ def test_collect_results_groups_seeds_from_logs(tmp_path):
 
 
 def test_test_model_comes_from_the_flag_then_the_config():
-    import argparse
-
     from mmengine.config import Config
 
+    from mmseg.apis import TEST_MODELS as API_TEST_MODELS
+    from mmseg.apis import deployed_network
+    from mmseg.engine.config_loader import ConfigError
     from mmseg.models.uda.eglp import EGLP
-    from tools.test import TEST_MODELS, deployed_network
-    assert TEST_MODELS == EGLP.TEST_MODELS  # the flag offers every network
+    from tools.test import TEST_MODELS
+    # the flag offers every network
+    assert TEST_MODELS == API_TEST_MODELS == EGLP.TEST_MODELS
     uda = Config(dict(uda=dict(type='EGLP', test_model='nfnet_teacher')))
     plain = Config(dict(model=dict(type='EncoderDecoder')))
-    flag = argparse.Namespace
-    assert deployed_network(uda, flag(test_model=None)) == 'nfnet_teacher'
-    assert deployed_network(uda, flag(test_model='fusion')) == 'fusion'
-    assert deployed_network(plain, flag(test_model=None)) == 'student'
-    with pytest.raises(SystemExit, match='no uda section'):
-        deployed_network(plain, flag(test_model='teacher'))
+    assert deployed_network(uda, None) == 'nfnet_teacher'
+    assert deployed_network(uda, 'fusion') == 'fusion'
+    assert deployed_network(plain, None) == 'student'
+    with pytest.raises(ConfigError, match='no uda section'):
+        deployed_network(plain, 'teacher')
+    with pytest.raises(ConfigError, match="'techer'.*student, teacher"):
+        deployed_network(uda, 'techer')

@@ -37,6 +37,8 @@ from mmseg.utils.cli import ensure_output_dir, run_cli  # noqa: E402
 
 HRDA_OUTPUTS = {'LR': 0.0, 'HR': 1.0}
 TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')
+# (the same tuple as mmseg.apis.TEST_MODELS, kept here so --help needs no
+# torch import)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -124,52 +126,18 @@ def test_dataset_cfg(cfg, test_set: bool) -> Dict:
     return dict(cfg.data.test)
 
 
-def model_cfg(cfg, args: argparse.Namespace) -> Dict:
-    model = dict(cfg.model)
-    model['pretrained'] = None  # all weights come from the checkpoint
-    test_cfg = dict(model.get('test_cfg') or {})
+def apply_test_overrides(cfg, args: argparse.Namespace) -> None:
+    """``--inference-mode`` and ``--hrda-out`` written into ``cfg.model``."""
+    test_cfg = dict(cfg.model.get('test_cfg') or {})
     if args.inference_mode == 'whole':
         test_cfg['mode'] = 'whole'
     elif args.inference_mode == 'slide':
         crop = tuple(cfg.get('crop_size', (512, 512)))
         test_cfg.update(mode='slide', crop_size=crop,
                         stride=tuple(c // 2 for c in crop))
-    model['test_cfg'] = test_cfg
+    cfg.model['test_cfg'] = test_cfg
     if args.hrda_out:
-        head = dict(model['decode_head'])
-        head['fixed_attention'] = HRDA_OUTPUTS[args.hrda_out]
-        model['decode_head'] = head
-    return model
-
-
-def deployed_network(cfg, args: argparse.Namespace) -> str:
-    """``--test-model``, else the config's ``uda.test_model``, else student."""
-    if args.test_model:
-        if args.test_model != 'student' and not cfg.get('uda'):
-            raise SystemExit(f'--test-model {args.test_model}: '
-                             f'{cfg.filename} has no uda section')
-        return args.test_model
-    return (cfg.get('uda') or {}).get('test_model', 'student')
-
-
-def _without_pretrained(cfg: Any) -> Any:
-    """``cfg`` with every nested ``pretrained`` set to None (the weights come
-    from the checkpoint)."""
-    if isinstance(cfg, dict):
-        return {k: None if k == 'pretrained' else _without_pretrained(v)
-                for k, v in cfg.items()}
-    if isinstance(cfg, (list, tuple)):
-        return type(cfg)(_without_pretrained(v) for v in cfg)
-    return cfg
-
-
-def uda_model_cfg(cfg, args: argparse.Namespace, test_model: str) -> Dict:
-    """The UDA wrapper that deploys ``test_model``."""
-    from mmseg.engine.build import model_cfg_from
-    uda = _without_pretrained(model_cfg_from(cfg))
-    uda['model'] = model_cfg(cfg, args)
-    uda['test_model'] = test_model
-    return uda
+        cfg.model.decode_head['fixed_attention'] = HRDA_OUTPUTS[args.hrda_out]
 
 
 def check_outputs(args: argparse.Namespace) -> None:
@@ -197,6 +165,19 @@ def planned_outputs(dataset, args: argparse.Namespace,
     return pngs, overlays
 
 
+def as_metric_sample(result, batch: Dict, index: int) -> Dict:
+    """A :class:`SegResult` of ``batch[index]`` as the dict ``IoUMetric``
+    and the writers read: ``pred_sem_seg``, ``img_metas`` and, when the
+    batch carries labels, ``gt_sem_seg`` ``[H, W]``."""
+    sample = {'pred_sem_seg': result.pred_sem_seg.cpu(),
+              'img_metas': batch['img_metas'][index]}
+    labels = batch.get('gt_semantic_seg')
+    if labels is not None:
+        sample['gt_sem_seg'] = labels[index].reshape(
+            labels[index].shape[-2:]).long()
+    return sample
+
+
 def distributed_sampler(cfg, args: argparse.Namespace, dataset):
     """With ``--launcher``: start the process group and return a sampler
     giving each rank its share of ``dataset`` (else ``None``)."""
@@ -218,7 +199,6 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     check_outputs(args)
     import torch
     from mmengine.dist import is_main_process
-    from mmengine.model import revert_sync_batchnorm
     from mmengine.utils import ProgressBar
     from torch.utils.data import DataLoader
 
@@ -227,9 +207,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     from mmseg.evaluation.iou_metric import IoUMetric
     from mmseg.evaluation.titles import eval_title
     from mmseg.evaluation.visualize import write_show_image
-    from mmseg.models.weights import (load_segmentor_checkpoint,
-                                      load_uda_checkpoint)
-    from mmseg.registry import DATASETS, MODELS
+    from mmseg.registry import DATASETS
     from mmseg.utils import register_all_modules
     register_all_modules()
 
@@ -244,21 +222,15 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         dataset, batch_size=1, shuffle=False, sampler=sampler,
         collate_fn=seg_collate,
         num_workers=int(cfg.data.get('workers_per_gpu', 0)))
-    test_model = deployed_network(cfg, args)
-    if test_model == 'student':
-        model = MODELS.build(model_cfg(cfg, args))
-        load_segmentor_checkpoint(model, args.checkpoint,
-                                  trusted=args.trust_checkpoint)
-    else:
-        model = MODELS.build(uda_model_cfg(cfg, args, test_model))
-        load_uda_checkpoint(model, args.checkpoint,
-                            trusted=args.trust_checkpoint)
+    from mmseg.apis import deployed_network, inference_batch, init_model
+    test_model = deployed_network(cfg, args.test_model)
+    apply_test_overrides(cfg, args)
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    model = init_model(cfg, args.checkpoint, device, test_model=test_model,
+                       trust_checkpoint=args.trust_checkpoint)
     main_process = is_main_process()
     if main_process:
         print(f'evaluating the {test_model} of {args.checkpoint}')
-    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    model = revert_sync_batchnorm(model)  # inference: running statistics
-    model.to(device).eval()
 
     # 'gpu' collection = all_gather of the per-image areas (gloo or NCCL)
     metric = IoUMetric(title=eval_title(dataset_cfg, test_model),
@@ -271,7 +243,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     written = set()
     with torch.no_grad():
         for batch in loader:
-            results = model.val_step(batch)
+            results = [as_metric_sample(r, batch, i) for i, r in
+                       enumerate(inference_batch(model, batch))]
             if metric is not None:
                 metric.process(batch, results)
             for result in results:

@@ -56,7 +56,11 @@ class LoadImageFromFile:
     """Load ``results['filename']`` as BGR uint8 and set the shape keys."""
 
     def __call__(self, results: dict) -> dict:
-        img = read_image(results['filename'])
+        return self.set_image(results, read_image(results['filename']))
+
+    @staticmethod
+    def set_image(results: dict, img: np.ndarray) -> dict:
+        """Put a BGR uint8 ``img`` into ``results`` with the shape keys."""
         results['img'] = img
         results['img_shape'] = img.shape
         results['ori_shape'] = img.shape
@@ -68,6 +72,16 @@ class LoadImageFromFile:
             std=np.ones(3, dtype=np.float32),
             to_rgb=False)
         return results
+
+
+@TRANSFORMS.register_module()
+class LoadImageFromNDArray(LoadImageFromFile):
+    """:class:`LoadImageFromFile` for an image already decoded: takes the
+    BGR uint8 ``results['img']`` and sets the same keys (the inference API
+    puts it in front of a config's test pipeline)."""
+
+    def __call__(self, results: dict) -> dict:
+        return self.set_image(results, results['img'])
 
 
 @TRANSFORMS.register_module()

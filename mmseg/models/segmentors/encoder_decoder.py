@@ -62,7 +62,8 @@ class EncoderDecoder(BaseSegmentor):
 
         forward_train(): extract_feat() -> _decode_head_forward_train()
                          -> decode_head.forward_train() -> 'decode.*' losses
-        inference(): whole_inference() | slide_inference() -> softmax -> unflip
+        inference(): inference_logits() -> softmax
+        inference_logits(): whole_inference() | slide_inference() -> unflip
             whole_inference(): encode_decode() -> rescale to ori_shape
             slide_inference(): encode_decode() per window (or all windows
                 batched) -> average logits -> rescale
@@ -211,9 +212,10 @@ class EncoderDecoder(BaseSegmentor):
         preds = preds / count
         return self.rescale_logits(preds, img_metas) if rescale else preds
 
-    def inference(self, img: torch.Tensor, img_metas: List[dict],
-                  rescale: bool) -> torch.Tensor:
-        """Softmax scores (``whole``/``slide`` by test_cfg), flip undone.
+    def inference_logits(self, img: torch.Tensor, img_metas: List[dict],
+                         rescale: bool) -> torch.Tensor:
+        """Logits ``[B, C, H, W]`` before softmax (``whole``/``slide`` by
+        test_cfg; at ``ori_shape`` with ``rescale``), flip undone.
 
         All images of the batch must share ``ori_shape`` and flip.
         """
@@ -223,12 +225,20 @@ class EncoderDecoder(BaseSegmentor):
                              f'{mode!r}')
         infer = self.slide_inference if mode == 'slide' \
             else self.whole_inference
-        output = F.softmax(infer(img, img_metas, rescale), dim=1)
-        meta = img_metas[0]
-        if meta.get('flip', False):
-            direction = meta.get('flip_direction', 'horizontal')
-            if direction not in ('horizontal', 'vertical'):
-                raise ValueError(f'invalid flip_direction {direction!r}')
-            output = output.flip(dims=(3, ) if direction == 'horizontal'
-                                 else (2, ))
+        return unflip(infer(img, img_metas, rescale), img_metas[0])
+
+    def inference(self, img: torch.Tensor, img_metas: List[dict],
+                  rescale: bool) -> torch.Tensor:
+        """Softmax scores of :meth:`inference_logits` (same shape)."""
+        return F.softmax(self.inference_logits(img, img_metas, rescale),
+                         dim=1)
+
+
+def unflip(output: torch.Tensor, meta: dict) -> torch.Tensor:
+    """``output [B, C, H, W]`` flipped back when ``meta['flip']`` is set."""
+    if not meta.get('flip', False):
         return output
+    direction = meta.get('flip_direction', 'horizontal')
+    if direction not in ('horizontal', 'vertical'):
+        raise ValueError(f'invalid flip_direction {direction!r}')
+    return output.flip(dims=(3, ) if direction == 'horizontal' else (2, ))

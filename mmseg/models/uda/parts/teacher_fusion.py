@@ -41,6 +41,12 @@ class TeacherFusion:
         return self._one_hot(self.uda.inference(img, img_metas, rescale),
                              self.nfnet.inference(img, img_metas, rescale))
 
+    def inference_logits(self, img: torch.Tensor, img_metas: List[dict],
+                         rescale: bool) -> torch.Tensor:
+        """The fusion has no logits: the one-hot fused scores of
+        :meth:`inference`."""
+        return self.inference(img, img_metas, rescale)
+
     @torch.no_grad()
     def encode_decode(self, img: torch.Tensor,
                       img_metas: List[dict]) -> torch.Tensor:
