@@ -118,12 +118,30 @@ def test_transformers5_in_memory_names_convert_too(tmp_path):
     _compare_segmentation(hf_model, _load_converted(tmp_path / 'v5.py', out))
 
 
-def test_cityscapes_model_gets_cityscapes_test_config(tmp_path, capsys):
+def _write_cityscapes_val(root, n=2, h=32, w=64):
+    """A tiny Cityscapes val split (random images, random trainId labels)."""
+    import cv2
+    import numpy as np
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        stem = f'frankfurt/frankfurt_000000_{i:06d}'
+        img = root / 'leftImg8bit' / 'val' / f'{stem}_leftImg8bit.png'
+        lbl = root / 'gtFine' / 'val' / f'{stem}_gtFine_labelTrainIds.png'
+        img.parent.mkdir(parents=True, exist_ok=True)
+        lbl.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(img), rng.integers(0, 256, (h, w, 3), np.uint8))
+        cv2.imwrite(str(lbl), rng.integers(0, 19, (h, w), np.uint8))
+
+
+def test_cityscapes_model_runs_in_tools_test_as_written(tmp_path, capsys):
+    """A Cityscapes-finetuned model gets the Cityscapes test data and
+    SegFormer's 1024x1024 sliding windows; ``tools/test.py OUT.py OUT.pth``
+    evaluates it (data_root pointed at a tiny generated split)."""
     from mmseg.datasets.cityscapes_labels import CLASSES
     config = transformers.SegformerConfig(
         num_labels=19, id2label={i: n for i, n in enumerate(CLASSES)},
         label2id={n: i for i, n in enumerate(CLASSES)},
-        **GEOMETRIES['custom'])
+        **dict(GEOMETRIES['custom'], sr_ratios=[8, 4, 2, 1]))
     model = transformers.SegformerForSemanticSegmentation(config)
     model.save_pretrained(str(tmp_path / 'hf'))
     out = tmp_path / 'cs.pth'
@@ -134,14 +152,36 @@ def test_cityscapes_model_gets_cityscapes_test_config(tmp_path, capsys):
     assert cfg.data.test.type == 'CityscapesDataset'
     assert cfg.model.test_cfg.mode == 'slide'
     assert cfg.model.decode_head.num_classes == 19
+    _write_cityscapes_val(tmp_path / 'cityscapes')
+    from tools.test import main as test_main
+    metrics = test_main([str(tmp_path / 'cs.py'), str(out), '--eval',
+                         'mIoU', '--cfg-options',
+                         f'data.test.data_root={tmp_path}/cityscapes'])
+    assert 0 <= metrics['mIoU'] <= 100
 
 
-def test_other_class_sets_are_told_what_to_set(tmp_path, capsys):
-    _, folder = _hf_segmentation(tmp_path, 'b0', num_labels=150)
+def test_other_class_sets_run_in_the_inference_api(tmp_path, capsys):
+    """A 150-class (ADE20K-like) model: the written config has the test
+    pipeline only; ``inference_model`` gives HuggingFace's logits, upsampled
+    to the image, for an image the pipeline keeps at its size."""
+    import numpy as np
+    from mmseg.apis import inference_model, init_model
+    hf_model, folder = _hf_segmentation(tmp_path, 'b0', num_labels=150)
     convert_main([str(folder / 'model.safetensors'),
                   str(tmp_path / 'ade.pth')])
     assert 'set data.test' in capsys.readouterr().out
-    assert 'data.test' in open(str(tmp_path / 'ade.py')).read()
+    model = init_model(str(tmp_path / 'ade.py'), str(tmp_path / 'ade.pth'))
+    assert model.dataset_meta['classes'][149] == 'class 149'
+    bgr = np.random.default_rng(0).integers(0, 256, (512, 640, 3), np.uint8)
+    result = inference_model(model, bgr)
+    rgb = torch.from_numpy(bgr[:, :, ::-1].astype(np.float32).copy())
+    mean = torch.tensor([123.675, 116.28, 103.53])
+    std = torch.tensor([58.395, 57.12, 57.375])
+    x = ((rgb - mean) / std).permute(2, 0, 1)[None]
+    with torch.no_grad():
+        ref = F.interpolate(hf_model(x).logits, size=(512, 640),
+                            mode='bilinear', align_corners=False)[0]
+    torch.testing.assert_close(result.seg_logits, ref, atol=TOL, rtol=0)
 
 
 @pytest.mark.parametrize('classifier', [True, False])

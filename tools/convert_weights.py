@@ -88,14 +88,15 @@ def segmentor_outputs(result, in_file: str, out_file: str) -> List[str]:
     lines = []
     if not cityscapes:
         header.append(
-            f'No data section: set data.test to a dataset with these '
-            f'{num_classes} classes' +
-            (f' ({", ".join(names[:5])}, ...)' if names else '') +
-            ' and its test pipeline before tools/test.py.')
-        lines.append(f'note: {num_classes} classes, not Cityscapes: '
-                     f'{config_path(out_file)} has no data section; set '
-                     'data.test (dataset and test pipeline) before '
-                     'tools/test.py')
+            f'data.test holds only the test pipeline (the inference API and '
+            f'demos name the classes "class 0".."class {num_classes - 1}"); '
+            'for tools/test.py set data.test type/data_root/img_dir/ann_dir '
+            f'to a dataset with these {num_classes} classes' +
+            (f' ({", ".join(names[:5])}, ...)' if names else '') + '.')
+        lines.append(f'note: {num_classes} classes, not Cityscapes: the '
+                     'demos and the inference API run it as it is; for '
+                     'tools/test.py set data.test (type, data_root, '
+                     f'img_dir, ann_dir) in {config_path(out_file)}')
     if geometry.heads_assumed:
         lines.append('note: no config.json beside the input: attention '
                      f'heads {geometry.num_heads} assumed (MiT-B0..B5)')

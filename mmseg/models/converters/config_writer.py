@@ -14,6 +14,9 @@ HEAD_CHANNELS = 128
 # sliding windows with stride 768
 CITYSCAPES_TEST_CFG = dict(mode='slide', crop_size=(1024, 1024),
                            stride=(768, 768))
+CITYSCAPES_SCALE = (2048, 1024)
+# SegFormer's ADE20K/COCO-Stuff test scale: short side 512
+OTHER_SCALE = (2048, 512)
 IMG_NORM_CFG = dict(mean=[123.675, 116.28, 103.53],
                     std=[58.395, 57.12, 57.375], to_rgb=True)
 
@@ -62,20 +65,25 @@ def segmentor_config(geometry: MiTGeometry, num_classes: int,
             train_cfg=dict(),
             test_cfg=dict(CITYSCAPES_TEST_CFG) if cityscapes
             else dict(mode='whole')))
-    if cityscapes:
-        pipeline = [
-            dict(type='LoadImageFromFile'),
-            dict(type='Resize', img_scale=(2048, 1024), keep_ratio=True),
-            dict(type='LoadAnnotations'),
-            dict(type='Normalize', **IMG_NORM_CFG),
-            dict(type='PackSegInputs'),
-        ]
+    pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='Resize', img_scale=CITYSCAPES_SCALE if cityscapes
+             else OTHER_SCALE, keep_ratio=True),
+        dict(type='LoadAnnotations'),
+        dict(type='Normalize', **IMG_NORM_CFG),
+        dict(type='PackSegInputs'),
+    ]
+    cfg['img_norm_cfg'] = IMG_NORM_CFG
+    cfg['test_pipeline'] = pipeline
+    if not cityscapes:
+        # no dataset class holds these classes: the inference API and the
+        # demos run on the pipeline alone ('class 0' .. names)
+        cfg['data'] = dict(test=dict(pipeline=pipeline))
+    else:
         val = dict(type='CityscapesDataset', data_root='data/cityscapes/',
                    img_dir='leftImg8bit/val', ann_dir='gtFine/val',
                    pipeline=pipeline, test_mode=True)
         test_set = dict(val, img_dir='leftImg8bit/test', ann_dir=None)
-        cfg['img_norm_cfg'] = IMG_NORM_CFG
-        cfg['test_pipeline'] = pipeline
         cfg['data'] = dict(samples_per_gpu=1, workers_per_gpu=1, val=val,
                            test=val, test_set=test_set)
     return cfg
