@@ -106,9 +106,21 @@ def test_show_image_puts_image_label_prediction_side_by_side_with_legend():
     # (220, 20, 60), in BGR
     for rgb in ((128, 64, 128), (220, 20, 60)):
         assert (strip == np.array(rgb[::-1], np.uint8)).all(-1).any()
-    alone = show_image(img, pred)
+    # without labels: image | prediction; the demo's overlay alone
+    unlabelled = show_image(img, pred)
+    assert unlabelled.shape[1] == 60
+    assert np.array_equal(unlabelled[TITLE_HEIGHT:TITLE_HEIGHT + 20, :30],
+                          img)
+    alone = show_image(img, pred, show_input=False)
     assert alone.shape[1] == 30
     assert legend([], 30).shape[1] == 30
+    # one figure size per run: the legend has room for every class, and
+    # ``size`` resizes the image first
+    few = show_image(img, np.zeros((20, 30), np.int64))
+    many = show_image(img, np.arange(600).reshape(20, 30) % 19)
+    assert few.shape == many.shape == unlabelled.shape
+    bigger = show_image(np.zeros((40, 50, 3), np.uint8), pred, size=(30, 20))
+    assert bigger.shape == unlabelled.shape
 
 
 def test_debug_figure_has_colour_scales_for_weights():

@@ -113,7 +113,8 @@ def test_test_py_takes_a_work_dir(interrupted_run, capfd, monkeypatch):
     show = osp.join(work_dir, 'show')
     run_test([work_dir, osp.join(work_dir, 'iter_2.pth'), '--show-dir', show])
     out, _ = capfd.readouterr()
-    assert 'wrote 2 images' in out and show in out
+    assert 'wrote 2 figures' in out and show in out
+    assert '2 as image | ground truth | prediction' in out
     import cv2
     images = glob.glob(osp.join(show, '**', '*.png'), recursive=True)
     assert len(images) == 2

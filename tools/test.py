@@ -74,8 +74,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'confusion_matrix.png (row-normalised) into this folder')
     parser.add_argument(
         '--show-dir',
-        help='write figures here: image | ground truth | prediction (where '
-        'labels exist) with a class legend')
+        help='write figures here: image | ground truth | prediction (image '
+        '| prediction without labels) with a class legend; all at the size '
+        'of the first image, so they can be joined into a video')
     parser.add_argument('--opacity', type=float, default=0.5)
     parser.add_argument(
         '--inference-mode',
@@ -165,6 +166,46 @@ def planned_outputs(dataset, args: argparse.Namespace,
     return pngs, overlays
 
 
+def report_unlisted_images(dataset, shown: int = 5) -> None:
+    """Name the image files of the data folder that the data set leaves
+    out (another suffix than its ``img_suffix``), so none is dropped
+    silently."""
+    unlisted = getattr(dataset, 'unlisted_images', lambda: [])()
+    if unlisted:
+        more = len(unlisted) - shown
+        print(f'skipped {len(unlisted)} image file(s) under '
+              f'{dataset.img_dir} not ending with img_suffix '
+              f'{dataset.img_suffix!r}: {", ".join(unlisted[:shown])}'
+              + (f' (+{more} more)' if more > 0 else ''))
+
+
+def figure_size(dataset) -> Tuple[int, int]:
+    """``(width, height)`` of the data set's first image: every
+    ``--show-dir`` figure of the run is drawn at this size."""
+    from mmseg.datasets.transforms.loading import read_image
+    height, width = read_image(dataset.img_path(0)).shape[:2]
+    return width, height
+
+
+def show_dir_summary(drawn: Dict[str, int], size: Tuple[int, int],
+                     show_dir: str) -> str:
+    """What ``--show-dir`` drew: how many figures of which panels, at
+    which size."""
+    kinds = []
+    if drawn['with labels']:
+        kinds.append(f"{drawn['with labels']} as image | ground truth | "
+                     'prediction')
+    if drawn['without labels']:
+        kinds.append(f"{drawn['without labels']} as image | prediction "
+                     '(no labels)')
+    total = drawn['with labels'] + drawn['without labels']
+    text = (f'wrote {total} figures to {show_dir}: {", ".join(kinds)}; '
+            f'images drawn at {size[0]}x{size[1]} px')
+    if drawn['resized']:
+        text += f" ({drawn['resized']} resized to it)"
+    return text
+
+
 def as_metric_sample(result, batch: Dict, index: int) -> Dict:
     """A :class:`SegResult` of ``batch[index]`` as the dict ``IoUMetric``
     and the writers read: ``pred_sem_seg``, ``img_metas`` and, when the
@@ -217,6 +258,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         osp.dirname(args.checkpoint), 'labelTrainIds'))
     to_label_id = bool(args.eval_option.get('to_label_id', True))
     pngs, overlays = planned_outputs(dataset, args, prefix)
+    report_unlisted_images(dataset)
     sampler = distributed_sampler(cfg, args, dataset)
     loader = DataLoader(
         dataset, batch_size=1, shuffle=False, sampler=sampler,
@@ -241,6 +283,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     progress = ProgressBar(len(loader), file=sys.stdout) \
         if main_process else None
     written = set()
+    drawn = {'with labels': 0, 'without labels': 0, 'resized': 0}
+    size = figure_size(dataset) if args.show_dir else None
+    meta = model.dataset_meta
     with torch.no_grad():
         for batch in loader:
             results = [as_metric_sample(r, batch, i) for i, r in
@@ -255,23 +300,30 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                         result['pred_sem_seg'], pngs[rel], to_label_id,
                         filename))
                 if args.show_dir:
+                    label = result.get('gt_sem_seg')
                     write_show_image(filename, result['pred_sem_seg'],
-                                     overlays[rel],
-                                     label=result.get('gt_sem_seg'),
-                                     opacity=args.opacity)
+                                     overlays[rel], label=label,
+                                     classes=meta['classes'],
+                                     palette=meta['palette'],
+                                     opacity=args.opacity, size=size)
+                    drawn['without labels' if label is None else
+                          'with labels'] += 1
+                    ori = result['img_metas']['ori_shape']
+                    drawn['resized'] += (ori[1], ori[0]) != tuple(size)
             if progress is not None:
                 progress.update()
     written_count = len(written)
     if sampler is not None:
         from mmseg.utils.dist import all_reduce_sum
         written_count = int(all_reduce_sum(torch.tensor(written_count)))
+        drawn = {k: int(all_reduce_sum(torch.tensor(v)))
+                 for k, v in drawn.items()}
     if main_process:
         print()
         if args.format_only:
             print(f'wrote {written_count} prediction PNGs to {prefix}')
         if args.show_dir:
-            print(f'wrote {len(overlays)} images (with labels: image | '
-                  f'ground truth | prediction) to {args.show_dir}')
+            print(show_dir_summary(drawn, size, args.show_dir))
     metrics = metric.evaluate(len(dataset)) if metric is not None else {}
     if metric is not None and main_process and (args.out or args.plot):
         from mmseg.evaluation.report import write_evaluation_outputs

@@ -129,6 +129,11 @@ def main(argv: Optional[List[str]] = None):
         raise SystemExit(130) from None
     runner.logger.info(f'training took {time.time() - start:.1f} s; '
                        f'outputs in {work_dir}')
+    from mmengine.dist import is_main_process
+
+    from mmseg.engine.run_dir import next_steps
+    if is_main_process():
+        print(next_steps(work_dir, cfg), flush=True)
     return runner
 
 

@@ -28,6 +28,9 @@ from .transforms.loading import CorruptFileError, LoadImageFromFile, read_label
 from .transforms.pseudo_mask import AddValidPseudoMask
 
 Index = Union[int, Tuple[int, int]]
+# file name endings taken for images when naming files a listing left out
+IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff',
+                    '.webp', '.ppm', '.pgm')
 
 
 def list_files(folder: str, suffix: str) -> List[str]:
@@ -136,6 +139,17 @@ class CustomSegDataset(Dataset):
                 f'{self.img_dir}' + (f' (split {self.split})'
                                      if self.split else ''))
         return images
+
+    def unlisted_images(self) -> List[str]:
+        """Image files under ``img_dir`` (by extension) left out of the
+        listing because their name does not end with ``img_suffix``, as
+        paths relative to ``img_dir`` (none with a ``split`` file, which
+        chooses the images itself)."""
+        if self.split is not None:
+            return []
+        return [rel for rel in list_files(self.img_dir, '')
+                if rel.lower().endswith(IMAGE_EXTENSIONS)
+                and not rel.endswith(self.img_suffix)]
 
     def seg_map_name(self, img_rel: str) -> str:
         """Relative label path of an image's relative path."""

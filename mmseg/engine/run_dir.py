@@ -98,3 +98,33 @@ def interrupted_message(work_dir: str, runner: Any = None) -> str:
              'no checkpoint yet (resuming starts at iteration 0)')
     return (f'interrupted in iteration {runner.iter + 1}; {saved}; resume with: '
             f'{resume_command(work_dir)}')
+
+
+def next_steps(work_dir: str, cfg: Any = None) -> str:
+    """The lines a finished training run prints: how to evaluate its last
+    checkpoint and segment images and videos with it (the commands with
+    this run's config dump and checkpoint). The image example is the
+    config's test split folder when it exists, else ``IMAGES``."""
+    python = shlex.quote(_shown(sys.executable or 'python'))
+    ckpt = last_checkpoint(work_dir)
+    if ckpt is None:
+        return f'no checkpoint in {work_dir}'
+    config = shlex.quote(_shown(config_dump(work_dir)))
+    ckpt = shlex.quote(_shown(ckpt))
+    images = 'IMAGES'
+    split = ((cfg or {}).get('data') or {}).get('test_set') or {}
+    folder = osp.join(split.get('data_root') or '', split.get('img_dir') or '')
+    if split.get('img_dir') and osp.isdir(folder):
+        images = shlex.quote(_shown(folder))
+    demo = shlex.quote(_shown(osp.join(work_dir, 'demo')))
+    script = lambda name: shlex.quote(_shown(osp.join(REPO, name)))  # noqa
+    return '\n'.join([
+        'next steps with this model:',
+        f'  evaluate:     {python} {script("tools/test.py")} {config} {ckpt} '
+        '--eval mIoU',
+        f'  your images:  {python} {script("demo/image_demo.py")} {config} '
+        f'{ckpt} {images} --out-dir {demo}',
+        f'  a video:      {python} {script("demo/video_demo.py")} {config} '
+        f'{ckpt} VIDEO.mp4 --out {demo}.mp4',
+        '  (INPUT: image files, folders or globs; overlays with a class '
+        'legend are written to --out-dir)'])

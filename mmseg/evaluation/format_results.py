@@ -29,9 +29,11 @@ def _palette_bytes(palette) -> list:
 
 
 def save_result_png(pred: Any, out_file: str, to_label_id: bool = True,
-                    what: str = '') -> str:
+                    what: str = '', palette: Any = None) -> str:
     """Write one prediction (``[H, W]`` train ids) to ``out_file`` (folders
-    created) and return it; ``what`` names the image in errors."""
+    created) and return it; ``what`` names the image in errors. The PNG's
+    colour table (for viewing only; the pixel values are the ids) is
+    ``palette`` for train ids (default Cityscapes')."""
     if isinstance(pred, torch.Tensor):
         pred = pred.detach().cpu().numpy()
     pred = np.asarray(pred).squeeze()
@@ -42,7 +44,7 @@ def save_result_png(pred: Any, out_file: str, to_label_id: bool = True,
     if to_label_id:
         pred, palette = trainid_to_id_lut()[pred], ID_PALETTE
     else:
-        palette = PALETTE
+        palette = PALETTE if palette is None else palette
     png = Image.fromarray(pred).convert('P')
     png.putpalette(_palette_bytes(palette))
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)

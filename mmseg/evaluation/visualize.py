@@ -6,7 +6,7 @@ overlay alone), with a legend of the classes that appear.
 """
 import os
 import os.path as osp
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -82,13 +82,23 @@ def titled(img: np.ndarray, title: str) -> np.ndarray:
     return np.vstack([bar, img])
 
 
+def legend_rows(num_entries: int, width: int) -> int:
+    """Rows a legend of ``num_entries`` needs in a strip ``width`` px wide."""
+    per_row = max(1, width // LEGEND_ENTRY_WIDTH)
+    return max(1, -(-num_entries // per_row))
+
+
 def legend(class_ids: Sequence[int], width: int,
            classes: Sequence[str] = CLASSES,
-           palette: Sequence[Sequence[int]] = PALETTE) -> np.ndarray:
+           palette: Sequence[Sequence[int]] = PALETTE,
+           rows: Optional[int] = None) -> np.ndarray:
     """A white BGR strip ``width`` pixels wide: a colour swatch and the name
-    of each of ``class_ids``, as many per row as fit."""
+    of each of ``class_ids``, as many per row as fit. ``rows``: the strip's
+    height in rows (default: as many as ``class_ids`` need); pass
+    ``legend_rows(len(classes), width)`` for one height whatever is
+    present."""
     per_row = max(1, width // LEGEND_ENTRY_WIDTH)
-    rows = max(1, -(-len(class_ids) // per_row))
+    rows = max(rows or 1, legend_rows(len(class_ids), width))
     strip = np.full((rows * LEGEND_ROW_HEIGHT + 6, width, 3), 255, np.uint8)
     for k, c in enumerate(class_ids):
         x = 6 + (k % per_row) * LEGEND_ENTRY_WIDTH
@@ -114,26 +124,37 @@ def present_classes(*maps: np.ndarray, num_classes: int,
 def show_image(img: np.ndarray, pred: Any, label: Any = None,
                classes: Sequence[str] = CLASSES,
                palette: Sequence[Sequence[int]] = PALETTE,
-               opacity: float = 0.5, ignore_index: int = 255) -> np.ndarray:
-    """BGR uint8 figure of one prediction: ``image | ground truth |
-    prediction`` (each titled) when ``label`` is given, else the prediction
-    overlay alone; below, the legend of the classes in either map.
+               opacity: float = 0.5, ignore_index: int = 255,
+               show_input: bool = True,
+               size: Optional[Tuple[int, int]] = None) -> np.ndarray:
+    """BGR uint8 figure of one prediction, each panel titled: ``image |
+    ground truth | prediction`` when ``label`` is given, ``image |
+    prediction`` without (``show_input=False``: no image panel; with
+    neither label nor image panel, the untitled overlay alone); below, the
+    legend of the classes in either map, with room for all ``classes``.
+
     ``pred`` and ``label`` are train-id maps ``[H, W]`` (any size: they are
-    nearest-resized to the image)."""
+    nearest-resized to the image). ``size``: ``(width, height)`` the image
+    is resized to first (bilinear), so that every figure of a run has one
+    size."""
+    if size is not None and tuple(img.shape[1::-1]) != tuple(size):
+        img = cv2.resize(img, tuple(size), interpolation=cv2.INTER_LINEAR)
     pred = _as_map(pred)
-    panels = []
+    panels = [titled(img, 'image')] if show_input else []
     maps = [pred]
     if label is not None:
         label = _as_map(label)
         maps.append(label)
-        panels += [titled(img, 'image'), titled(overlay_segmentation(
-            img, label, palette, opacity, ignore_index), 'ground truth')]
-    panels.append(titled(overlay_segmentation(
-        img, pred, palette, opacity, ignore_index), 'prediction'))
+        panels.append(titled(overlay_segmentation(
+            img, label, palette, opacity, ignore_index), 'ground truth'))
+    overlay = overlay_segmentation(img, pred, palette, opacity, ignore_index)
+    panels.append(titled(overlay, 'prediction') if panels else overlay)
     row = np.hstack(panels)
     ids = present_classes(*maps, num_classes=len(classes),
                           ignore_index=ignore_index)
-    return np.vstack([row, legend(ids, row.shape[1], classes, palette)])
+    return np.vstack([row, legend(ids, row.shape[1], classes, palette,
+                                  rows=legend_rows(len(classes),
+                                                   row.shape[1]))])
 
 
 def write_show_image(img: Union[str, np.ndarray], pred: Any, out_file: str,

@@ -18,7 +18,8 @@ EXIT_ERROR = 1
 # only add noise); anything else is shown as ``TypeName: message``
 _USER_ERRORS = ('ConfigError', 'CheckpointLoadError', 'FileNotFoundError',
                 'RunDirError', 'OutputDirError', 'OutputCollisionError',
-                'ClassStatsError', 'CorruptFileError')
+                'ClassStatsError', 'CorruptFileError', 'SkippedImagesError',
+                'ImageInputError', 'VideoReadError', 'VideoWriteError')
 
 
 def one_line(err: BaseException) -> str:
