@@ -23,7 +23,7 @@ from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmseg.engine.config_loader import add_cfg_options_argument  # noqa: E402
+from mmseg.config import add_cfg_options_argument  # noqa: E402
 from mmseg.utils.cli import ensure_output_dir, run_cli  # noqa: E402
 
 TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')

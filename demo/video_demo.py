@@ -25,7 +25,7 @@ from typing import Any, List, Optional, Tuple
 os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmseg.engine.config_loader import add_cfg_options_argument  # noqa: E402
+from mmseg.config import add_cfg_options_argument  # noqa: E402
 from mmseg.utils.cli import run_cli  # noqa: E402
 
 TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')

@@ -11,7 +11,7 @@ from e2e_config import write_tiny_config
 def toy_config(tmp_dir: str, toy_config: str, root: str) -> str:
     """A tiny config of ``configs/toy/<toy_config>`` whose toy data set
     (under ``root``) is generated; EGLP's prototype encoder starts random."""
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config import load_config
     from mmseg.engine.toy_assets import prepare_toy_assets
     extra = ('uda = dict(dms=dict(similarity=dict(prototype=dict('
              'encoder=dict(pretrained=None)))))\n'
@@ -34,7 +34,7 @@ def training_checkpoint(config: str, out: str) -> str:
     EGLP, an EMA class similarity for the fusion."""
     from mmseg.apis.deploy import without_pretrained
     from mmseg.engine.build import model_cfg_from
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config import load_config
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
     register_all_modules()

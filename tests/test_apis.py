@@ -205,7 +205,7 @@ def test_bf16_autocast_gives_float32_logits_close_to_fp32(hrda):
 def test_config_object_and_bad_test_model(hrda):
     from mmengine.config import Config
 
-    from mmseg.engine.config_loader import ConfigError
+    from mmseg.config import ConfigError
     cfg, ckpt = hrda
     model = init_model(Config.fromfile(cfg), ckpt,
                        cfg_options={'model.test_cfg.mode': 'whole'})

@@ -57,7 +57,7 @@ def _save_bin(folder, name='pytorch_model.bin'):
 
 
 def _load_converted(config_file, checkpoint):
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config import load_config
     from mmseg.models.weights import load_segmentor_checkpoint
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
@@ -147,7 +147,7 @@ def test_cityscapes_model_runs_in_tools_test_as_written(tmp_path, capsys):
     out = tmp_path / 'cs.pth'
     convert_main([str(tmp_path / 'hf' / 'model.safetensors'), str(out)])
     assert 'not Cityscapes' not in capsys.readouterr().out
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config import load_config
     cfg = load_config(str(tmp_path / 'cs.py'))
     assert cfg.data.test.type == 'CityscapesDataset'
     assert cfg.model.test_cfg.mode == 'slide'

@@ -75,7 +75,7 @@ def test_experiments_generate_configs_as_data():
 def test_run_experiments_dry_run_writes_loadable_configs(tmp_path,
                                                          monkeypatch):
     import run_experiments
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config import load_config
     monkeypatch.setattr(run_experiments, 'GENERATED_DIR', str(tmp_path))
     paths = run_experiments.main(['--exp', '1', '--dry-run'])
     assert len(paths) == 12
@@ -111,7 +111,7 @@ def test_test_model_comes_from_the_flag_then_the_config():
 
     from mmseg.apis import TEST_MODELS as API_TEST_MODELS
     from mmseg.apis import deployed_network
-    from mmseg.engine.config_loader import ConfigError
+    from mmseg.config import ConfigError
     from mmseg.models.uda.eglp import EGLP
     from tools.test import TEST_MODELS
     # the flag offers every network

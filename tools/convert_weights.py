@@ -29,6 +29,7 @@ from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 import torch  # noqa: E402
 
 
@@ -57,7 +58,7 @@ def check_backbone(state: dict, geometry, out_file: str) -> str:
 
 def check_segmentor(state: dict, config_file: str, out_file: str) -> None:
     """Build the model of ``config_file`` and check ``state`` fits it."""
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config import load_config
     from mmseg.models.weights import check_state_dict
     from mmseg.registry import MODELS
     cfg = load_config(config_file)
@@ -158,6 +159,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('in_file', metavar='IN')
     parser.add_argument('out_file', metavar='OUT.pth')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     from mmseg.utils.cli import ensure_output_dir
     ensure_output_dir(osp.dirname(osp.abspath(args.out_file)),
@@ -166,5 +168,4 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

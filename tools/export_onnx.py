@@ -22,6 +22,7 @@ from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 from mmengine import DictAction  # noqa: E402
 
 
@@ -44,6 +45,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
                         help='skip the onnxruntime comparison')
     parser.add_argument('--atol', type=float, default=1e-4)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if min(args.shape) < 1:
         parser.error(f'--shape {args.shape[0]} {args.shape[1]}: sides must '
@@ -83,5 +85,4 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

@@ -22,6 +22,7 @@ from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 from mmengine import DictAction  # noqa: E402
 
 from tools.get_param_count import human  # noqa: E402
@@ -72,6 +73,7 @@ def main(argv: Optional[List[str]] = None):
     parser.add_argument('--test-model', default=None,
                         help='student|teacher|nfnet|nfnet_teacher|fusion')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if min(args.shape) < 1:
         parser.error(f'--shape {args.shape[0]} {args.shape[1]}: sides must '
@@ -91,5 +93,4 @@ def main(argv: Optional[List[str]] = None):
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

@@ -4,7 +4,7 @@ one source of the class set."""
 import colorsys
 from typing import Any, Dict, List, Optional
 
-from mmseg.engine.config_loader import ConfigError
+from mmseg.config import ConfigError
 
 
 def test_dataset_cfg(cfg: Any) -> Optional[dict]:

@@ -10,7 +10,7 @@ checkpoint strictly.
 """
 from typing import Any, Dict, Optional
 
-from mmseg.engine.config_loader import ConfigError
+from mmseg.config import ConfigError
 
 TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')
 

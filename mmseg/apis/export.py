@@ -39,7 +39,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from mmseg.engine.config_loader import ConfigError
+from mmseg.config import ConfigError
 
 from .dataset_meta import test_dataset_cfg
 

@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmseg.engine.config_loader import ConfigError
+from mmseg.config import ConfigError
 from mmseg.models.utils.class_argmax import class_argmax
 
 from .dataset_meta import test_dataset_cfg

@@ -20,8 +20,8 @@ def load_cfg(config: Union[str, os.PathLike, Config],
         FileNotFoundError, ConfigError: as :func:`load_config`.
         TypeError: ``config`` is neither a path nor a Config.
     """
-    from mmseg.engine.config_keys import check_cfg_options
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config.options import check_cfg_options
+    from mmseg.config import load_config
     if isinstance(config, (str, os.PathLike)):
         return load_config(os.fspath(config), cfg_options)
     if not isinstance(config, Config):
