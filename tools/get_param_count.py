@@ -1,5 +1,8 @@
 """Print the trainable parameters of a config's model: encoder, decoder, total.
 
+The training network's trainable parameters; `tools/get_flops.py` counts the
+parameters and FLOPs of the deployed network's inference instead.
+
 Usage: python tools/get_param_count.py CONFIG [--cfg-options k=v ...]
 """
 import argparse
