@@ -1,4 +1,5 @@
-# EGLP with its proposed modules (methods spec 1.4) on top of the released
+# EGLP with its modules (named in the README of loseurname/EGLP, whose code
+# releases only PIG's step, so their design is ours) on top of the released
 # step: soft dynamic mixing (DMS) with an EMA of the class similarity, LPIPS on
 # correctly scaled [-1, 1] inputs, random prompt split and masking probability,
 # and the rare class memory (RCM) pasting rare/small objects from source and

@@ -1,5 +1,4 @@
-# Cityscapes -> Dark Zurich night at full resolution, 1024x1024 crops (the
-# base)
+# Cityscapes -> Dark Zurich night, full resolution, 1024x1024 crops (the base)
 # plus the labelled night prompt images (data/prompt/{img,gt}, NightCity
 # layout: X.png + X_labelTrainIds.png) resized like the target, rare class
 # sampling and HRDA's pseudo-label margins, as PIG/EGLP train.

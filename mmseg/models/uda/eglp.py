@@ -29,7 +29,8 @@ def _merged(base: dict, override: Optional[dict]) -> dict:
 class EGLP(DACS):
     """DACS/HRDA plus a Night-Focused Network guided by labelled prompts.
 
-    One step (PIG/EGLP, methods spec §1.3), on top of :class:`DACS`::
+    One step (PIG's released code, qiurui4shu/PIG, which EGLP's release
+    copies), on top of :class:`DACS`::
 
         update teachers: UDA teacher and NFNet teacher (EMA)
         backward(source loss + FD)
