@@ -148,8 +148,7 @@ class EGLP(DACS):
         img, label, _ = self.dms.prompt_mixture(
             prompt['img'], prompt['gt_semantic_seg'], ctx.target['img'],
             ctx.pseudo.label)
-        img = self.strong_aug(img, ctx.img_norm_cfg,
-                              ctx.extras['strong_aug_params'])
+        img = self.strong_aug(img, ctx.img_norm_cfg, ctx.strong_aug)
         if self.dms.should_mask(ctx.iteration):
             img = self.dms.mask_image(img)
         ctx.extras.setdefault('debug', {})['prompt_mix_img'] = img
