@@ -111,9 +111,7 @@ def test_test_model_comes_from_the_flag_then_the_config():
 
     from mmengine.config import Config
 
-    from mmseg.models.uda.eglp import EGLP
-    from tools.test import TEST_MODELS, deployed_network
-    assert TEST_MODELS == EGLP.TEST_MODELS  # the flag offers every network
+    from tools.test import deployed_network
     uda = Config(dict(uda=dict(type='EGLP', test_model='nfnet_teacher')))
     plain = Config(dict(model=dict(type='EncoderDecoder')))
     flag = argparse.Namespace
@@ -122,3 +120,11 @@ def test_test_model_comes_from_the_flag_then_the_config():
     assert deployed_network(plain, flag(test_model=None)) == 'student'
     with pytest.raises(SystemExit, match='no uda section'):
         deployed_network(plain, flag(test_model='teacher'))
+    # the choices are the UDA class's own TEST_MODELS
+    dacs = Config(dict(uda=dict(type='DACS')))
+    assert deployed_network(dacs, flag(test_model='teacher')) == 'teacher'
+    with pytest.raises(SystemExit, match=r"DACS deploys one of \('student', "
+                       r"'teacher'\)"):
+        deployed_network(dacs, flag(test_model='nfnet'))
+    with pytest.raises(SystemExit, match='EGLP deploys one of'):
+        deployed_network(uda, flag(test_model='nfnet_techer'))

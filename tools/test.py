@@ -36,7 +36,6 @@ from mmseg.engine.config_loader import (add_cfg_options_argument,  # noqa: E402
 from mmseg.utils.cli import ensure_output_dir, run_cli  # noqa: E402
 
 HRDA_OUTPUTS = {'LR': 0.0, 'HR': 1.0}
-TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -87,11 +86,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='HRDA: evaluate only the LR or HR branch')
     parser.add_argument(
         '--test-model',
-        choices=TEST_MODELS,
         default=None,
         help='network of a UDA checkpoint to evaluate (default: the '
-        "config's uda.test_model, else the student); nfnet, nfnet_teacher "
-        'and fusion are EGLP\'s')
+        "config's uda.test_model, else the student): one of the UDA "
+        "class's TEST_MODELS (DACS: student, teacher; EGLP adds nfnet, "
+        'nfnet_teacher, fusion)')
     parser.add_argument('--device', default=None, help='cpu or cuda')
     parser.add_argument('--trust-checkpoint', action='store_true')
     parser.add_argument(
@@ -143,11 +142,24 @@ def model_cfg(cfg, args: argparse.Namespace) -> Dict:
 
 
 def deployed_network(cfg, args: argparse.Namespace) -> str:
-    """``--test-model``, else the config's ``uda.test_model``, else student."""
+    """``--test-model``, else the config's ``uda.test_model``, else student.
+
+    A name given by the flag must be one of the ``TEST_MODELS`` of the UDA
+    class the config names (a one-line ``SystemExit`` otherwise).
+    """
     if args.test_model:
         if args.test_model != 'student' and not cfg.get('uda'):
             raise SystemExit(f'--test-model {args.test_model}: '
                              f'{cfg.filename} has no uda section')
+        if cfg.get('uda'):
+            from mmseg.registry import MODELS
+            from mmseg.utils import register_all_modules
+            register_all_modules()
+            uda_type = cfg.uda.get('type', 'DACS')
+            choices = getattr(MODELS.get(uda_type), 'TEST_MODELS', ())
+            if args.test_model not in choices:
+                raise SystemExit(f'--test-model {args.test_model}: '
+                                 f'{uda_type} deploys one of {choices}')
         return args.test_model
     return (cfg.get('uda') or {}).get('test_model', 'student')
 
