@@ -10,9 +10,8 @@ uda = dict(
         mode='soft',
         similarity=dict(
             ema=0.99, lpips=dict(input_range='minus_one_one')),
-        ramp_iters=4000,
-        split_ratio_range=(0.3, 0.7),
-        mask_prob=0.5),
+        ramp_iters=4000),
+    prompt_policy=dict(split_ratio_range=(0.3, 0.7), mask_prob=0.5),
     mix_augmenters=[
         dict(type='RCM', capacity=32, min_area=256, prob=0.5,
              use_prompt=True)

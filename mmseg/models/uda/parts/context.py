@@ -61,6 +61,8 @@ class UDAStepContext:
     # EGLP: the EMA-NFNet's target logits [B, C, H, W] (set by
     # EGLP.pseudo_labels before the fusion reads them)
     nfnet_logits: Optional[torch.Tensor] = None
+    # EGLP: least-similar-first class ranks [B, C] of the fusion (int64)
+    class_ranks: Optional[torch.Tensor] = None
     # this iteration's strong-augmentation draws (set with the mixed batch;
     # EGLP's prompt mixture reuses them)
     strong_aug: Optional[StrongAugParams] = None
