@@ -20,7 +20,7 @@ from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
-from mmseg.engine.config_loader import add_cfg_options_argument
+from mmseg.config.loader import add_cfg_options_argument
 from mmseg.utils.cli import run_cli
 
 REPO_ROOT = osp.dirname(osp.abspath(__file__))
@@ -161,7 +161,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     if args.resume:
         return [resume_run(args)]
     if args.config:
-        from mmseg.engine.config_loader import load_config
+        from mmseg.config.loader import load_config
         load_config(args.config, args.cfg_options)  # refuse before writing
         configs = [child_config(args.config, f'{args.machine}-basic', {})]
     else:

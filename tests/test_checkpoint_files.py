@@ -11,7 +11,7 @@ from torch import nn
 
 from mmseg.engine.checkpoint_config import checkpoint_hook_cfg
 from mmseg.engine.checkpoint_fit import fit_state_dict
-from mmseg.engine.config_loader import ConfigError
+from mmseg.config.loader import ConfigError
 from mmseg.engine.resume_point import (latest_checkpoint,
                                        require_training_checkpoint)
 from mmseg.evaluation.output_paths import OutputCollisionError, plan_outputs

@@ -3,8 +3,8 @@ read; mmseg 1.x names are mapped onto ours or refused naming ours; data
 roots, metrics and registry types are named in one-line errors."""
 import pytest
 
-from mmseg.engine.config_loader import ConfigError, load_config
-from mmseg.engine.registered_types import unknown_type_error
+from mmseg.config.loader import ConfigError, load_config
+from mmseg.config.registered_types import unknown_type_error
 
 BASE = '''
 data_root = 'data/dark_zurich/'

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 
 from mmseg.engine.build import optim_wrapper_from
-from mmseg.engine.config_loader import ConfigError
+from mmseg.config.loader import ConfigError
 from mmseg.engine.mixed_precision import (MixedPrecisionOptimWrapper,
                                           autocast_context, parse_dtype)
 from mmseg.engine.optim_constructor import TrainableOptimWrapperConstructor

@@ -95,7 +95,7 @@ def _cfg(tmp_path, text):
 
 
 def test_prepare_toy_assets_names_a_misspelt_toy_data_key(tmp_path):
-    from mmseg.engine.config_loader import ConfigError
+    from mmseg.config.loader import ConfigError
     from mmseg.engine.toy_assets import prepare_toy_assets
     cfg = _cfg(tmp_path, "toy_data = dict(root='x', num_prompt=2)\n")
     with pytest.raises(ConfigError, match=r'toy_data.*num_prompt.*c\.py'):
@@ -104,7 +104,7 @@ def test_prepare_toy_assets_names_a_misspelt_toy_data_key(tmp_path):
 
 
 def test_prepare_toy_assets_names_a_bad_toy_pretrained_section(tmp_path):
-    from mmseg.engine.config_loader import ConfigError
+    from mmseg.config.loader import ConfigError
     from mmseg.engine.toy_assets import prepare_toy_assets
     cfg = _cfg(tmp_path, "toy_pretrained = dict(pth='a.pth', config='b.py')\n")
     with pytest.raises(ConfigError, match=r'toy_pretrained.*pth.*c\.py'):

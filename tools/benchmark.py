@@ -194,7 +194,7 @@ def main(argv=None) -> dict:
     if args.amp == 'fp16' and torch.device(args.device).type != 'cuda':
         parser.error('--amp fp16 needs a CUDA device (loss scaling); use '
                      '--amp bf16 on CPU')
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config.loader import load_config
     with stdout_to_stderr():  # stdout is the JSON report alone
         cfg = load_config(args.config, args.cfg_options)
         from mmseg.engine.build import apply_host_allocator

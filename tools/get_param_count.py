@@ -45,7 +45,7 @@ def main(argv=None) -> None:
     parser.add_argument('config')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config.loader import load_config
     cfg = load_config(args.config, args.cfg_options)
     for name, n in param_report(build_model(cfg)).items():
         print(f'{name:8s} {human(n):>10s}  ({n})')

@@ -30,8 +30,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
 
-from mmseg.engine.config_keys import check_eval_metrics  # noqa: E402
-from mmseg.engine.config_loader import (add_cfg_options_argument,  # noqa: E402
+from mmseg.config.keys import check_eval_metrics  # noqa: E402
+from mmseg.config.loader import (add_cfg_options_argument,  # noqa: E402
                                         load_config)
 from mmseg.utils.cli import ensure_output_dir, run_cli  # noqa: E402
 

@@ -16,7 +16,7 @@ from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmseg.engine.config_loader import (ConfigError,  # noqa: E402
+from mmseg.config.loader import (ConfigError,  # noqa: E402
                                         add_cfg_options_argument,
                                         describe_build_error, load_config)
 from mmseg.engine.run_dir import interrupted_message  # noqa: E402
@@ -107,7 +107,7 @@ def main(argv: Optional[List[str]] = None):
     apply_command_line(cfg, args)
     from mmseg.engine.build import apply_host_allocator, build_runner
     apply_host_allocator(cfg)
-    from mmseg.engine.registered_types import unknown_type_error
+    from mmseg.config.registered_types import unknown_type_error
     from mmseg.utils import register_all_modules
     register_all_modules()
     work_dir = ensure_output_dir(resolve_work_dir(cfg, args), 'work dir')

@@ -13,7 +13,7 @@ from mmengine.config import Config, ConfigDict
 
 from .checkpoint_config import (checkpoint_hook_cfg,
                                 warn_save_best_without_evaluation)
-from .config_loader import ConfigError
+from mmseg.config.loader import ConfigError
 from .visualizer_cfg import visualizer_from
 
 DEFAULT_LOG_INTERVAL = 50

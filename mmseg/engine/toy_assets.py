@@ -13,7 +13,7 @@ import tempfile
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
-from mmseg.engine.config_loader import ConfigError
+from mmseg.config.loader import ConfigError
 
 
 def _check_keys(given: Iterable[str], known: Iterable[str], key: str, cfg) -> None:

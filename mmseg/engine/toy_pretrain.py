@@ -34,7 +34,7 @@ def backbone_state(model: torch.nn.Module) -> Dict[str, torch.Tensor]:
 def train_and_export(config: str, out: str, work_dir: Optional[str] = None) -> str:
     """Train ``config`` (generating its toy data) and write its backbone to ``out``."""
     from mmseg.engine.build import build_runner
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config.loader import load_config
     from mmseg.engine.toy_assets import prepare_toy_assets
     from mmseg.utils import register_all_modules
     from mmseg.engine.build import eval_title_of

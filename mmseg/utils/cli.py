@@ -30,7 +30,7 @@ def one_line(err: BaseException) -> str:
             else f'{err.filename} -> {err.filename2}'
         return f'{err.strerror}: {path}'
     if isinstance(err, KeyError) and len(err.args) == 1:
-        from mmseg.engine.registered_types import unknown_type_error
+        from mmseg.config.registered_types import unknown_type_error
         unknown = unknown_type_error(err)
         if unknown is not None:
             return str(unknown)

@@ -27,7 +27,7 @@ import seco_files  # noqa: E402,F401  (puts the repository on sys.path)
 
 import torch  # noqa: E402
 
-from mmseg.engine.config_loader import (add_cfg_options_argument,  # noqa
+from mmseg.config.loader import (add_cfg_options_argument,  # noqa
                                         load_config)
 from mmseg.evaluation.output_paths import (dataset_image_paths,  # noqa: E402
                                            plan_outputs)

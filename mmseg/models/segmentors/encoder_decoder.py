@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from mmseg.models.decode_heads.decode_head import resize_to
 from mmseg.models.losses.loss_dict import add_prefix
-from mmseg.engine.config_loader import ConfigError
+from mmseg.config.loader import ConfigError
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.models.segmentors.input_padding import (backbone_min_input_size,
                                                    pad_bottom_right)

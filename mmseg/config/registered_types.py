@@ -67,7 +67,7 @@ def unknown_type_error(err: BaseException, cfg: Any = None,
     names no registered class): the key path(s) of ``cfg`` holding the
     name, the config and the closest registered name; None for any other
     error."""
-    from .config_loader import ConfigError
+    from .loader import ConfigError
     text = str(err.args[0]) if isinstance(err, KeyError) and err.args \
         else str(err)
     match = _NOT_REGISTERED.match(text.strip())

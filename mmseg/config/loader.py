@@ -62,14 +62,14 @@ def load_config(filename: str,
     """Read ``filename`` (with ``_base_`` inheritance) and apply overrides.
 
     ``cfg_options`` are ``--cfg-options`` style ``{'a.b': value}`` pairs,
-    checked first by :func:`mmseg.engine.config_keys.check_cfg_options`
+    checked first by :func:`mmseg.config.keys.check_cfg_options`
     (keys must exist or be read; mmseg 1.x names are mapped onto ours).
 
     Raises:
         FileNotFoundError: ``filename`` does not exist.
         ConfigError: the file cannot be read, or a key is refused.
     """
-    from .config_keys import check_cfg_options, check_config_keys
+    from .keys import check_cfg_options, check_config_keys
     if not osp.isfile(filename):
         raise FileNotFoundError(f'config file not found: {filename}')
     try:

@@ -16,7 +16,7 @@ The rule for a key (in a config file or ``--cfg-options``):
   variable is refused: it was read when the file was parsed and changes
   nothing, so the message names the keys that hold its value.
 
-Everything refused raises :class:`~mmseg.engine.config_loader.ConfigError`
+Everything refused raises :class:`~mmseg.config.loader.ConfigError`
 naming the key, the config file and, where one exists, the closest name.
 """
 import difflib
@@ -129,7 +129,7 @@ NOT_READ: Dict[str, str] = {
 
 
 def _error(message: str) -> Exception:
-    from .config_loader import ConfigError
+    from .loader import ConfigError
     return ConfigError(message)
 
 
@@ -244,7 +244,7 @@ def _paths_holding(node: Any, value: Any, path: str = '') -> List[str]:
 
 
 def _known_top_level() -> frozenset:
-    from .config_loader import KNOWN_TOP_LEVEL_KEYS
+    from .loader import KNOWN_TOP_LEVEL_KEYS
     return frozenset(KNOWN_TOP_LEVEL_KEYS) | KEYS_READ_ELSEWHERE
 
 
