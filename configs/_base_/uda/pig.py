@@ -8,6 +8,9 @@
 # head lr x10, poly schedule with warm-up. Weight files:
 # pretrained/mit_b5.pth, pretrained/alexnet.pth (torchvision alexnet keys),
 # pretrained/lpips_alex_lin.pth (LPIPS v0.1 linear layers).
+# Not reproduced by default: PIG's LPIPS keeps its lin-layer dropout active
+# while training; set lpips.train_dropout=True for that (our default keeps
+# the class similarity deterministic).
 # A config adds one dataset base with prompt images
 # (../datasets/*_prompts.py), its seed and its crop size.
 _base_ = [
