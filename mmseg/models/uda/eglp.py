@@ -56,11 +56,13 @@ class EGLP(DACS):
         update teachers: UDA teacher and NFNet teacher (EMA)
         backward(source loss + FD)
         backward(NFNet supervised loss on the prompt images)      prompt
-        pseudo = UDA teacher labels; NFNet teacher logits on the target
-        pseudo = DMS/FIS fusion (K least day-night-similar classes -> NFNet)
+        pseudo = UDA teacher labels; ctx.nfnet_logits = NFNet teacher's
+        pseudo = dms.fuse(ctx, pseudo, nfnet_logits)   (DMS/FIS: the K
+                 least day-night-similar classes -> NFNet)
         mixed = ClassMix + [RCM pastes] + strong aug; backward(student loss)
         backward(extra losses: MIC, ...)
-        x_pm = prompt mixture (prompt half + target half, fused labels)
+        x_pm = prompt mixture (prompt part + target part, fused labels),
+               strong aug with the step's draws       prompt_policy
         backward(NFNet loss on x_pm, block-masked when AMS says so)
         optimiser step (student and NFNet)
 
