@@ -228,6 +228,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     from mmseg.engine.build import apply_host_allocator
     apply_host_allocator(cfg)  # refuses a bad value before any output
     check_outputs(args)
+    test_model = deployed_network(cfg, args)  # a bad name before any data
     import torch
     from mmengine.dist import is_main_process
     from mmengine.model import revert_sync_batchnorm
@@ -256,7 +257,6 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         dataset, batch_size=1, shuffle=False, sampler=sampler,
         collate_fn=seg_collate,
         num_workers=int(cfg.data.get('workers_per_gpu', 0)))
-    test_model = deployed_network(cfg, args)
     if test_model == 'student':
         model = MODELS.build(model_cfg(cfg, args))
         load_segmentor_checkpoint(model, args.checkpoint,
