@@ -26,6 +26,7 @@ import torch
 from mmseg.models.uda.parts.context import (PseudoLabelRefiner, PseudoLabels,
                                             UDAStepContext)
 from mmseg.registry import MODELS
+from mmseg.seco.relabel import label_name, read_label
 
 IGNORE_INDEX = 255
 
@@ -47,7 +48,6 @@ class SeCoLabels(PseudoLabelRefiner):
         self.key = key
 
     def _read(self, meta: dict, shape: torch.Size) -> torch.Tensor:
-        from mmseg.seco.relabel import label_name, read_label
         path = osp.join(self.label_dir, label_name(meta['ori_filename']))
         label = read_label(path)
         if meta.get('flip'):
