@@ -23,8 +23,8 @@ REGISTERED = {
         'DAFormerHead', 'DISTS', 'DLV2Head', 'DMS', 'EGLP', 'EncoderDecoder',
         'EntropyBalance', 'FIS', 'FPA', 'GroupedClassMix',
         'HRDAEncoderDecoder', 'HRDAHead', 'ImageNetFeatureDistance', 'LPIPS',
-        'LongTailMemoryBank', 'MIC', 'MixVisionTransformer',
-        'PromptPolicy', 'RCM', 'ResNetV1c', 'SeCoLabels', 'SegFormerHead', 'mit_b0', 'mit_b1',
+        'LongTailMemoryBank', 'MIC', 'MixVisionTransformer', 'RCM',
+        'ResNetV1c', 'SeCoLabels', 'SegFormerHead', 'mit_b0', 'mit_b1',
         'mit_b2', 'mit_b3', 'mit_b4', 'mit_b5'],
     'DATASETS': [
         'ACDCDataset', 'BDD100kNightDataset', 'CityscapesDataset',
