@@ -122,11 +122,12 @@ def eglp_overrides(fusion: bool, pms: bool, dms: bool, rcm: bool,
         mode='soft' if dms else 'hard_pig',
         similarity=similarity,
         k=4)
-    if dms:
-        dms_cfg.update(ramp_iters=100, split_ratio_range=(0.3, 0.7),
-                       mask_prob=0.5)
     uda = dict(type='EGLP', prompt_mixing=pms, dms=dms_cfg,
                test_model='nfnet_teacher')
+    if dms:
+        dms_cfg.update(ramp_iters=100)
+        uda['prompt_policy'] = dict(split_ratio_range=(0.3, 0.7),
+                                    mask_prob=0.5)
     if rcm:
         rcm_cfg = dict(type='RCM', min_area=8, prob=0.5)
         if rcm_night:

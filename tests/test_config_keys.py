@@ -253,13 +253,14 @@ def test_a_probability_above_one_in_a_plug_in_is_named():
     import os.path as osp
     toy = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                    'configs', 'toy', 'toy_eglp_hrda_daformer_mitb0.py')
-    for key in ('uda.dms.mask_prob', 'uda.mix_augmenters.0.prob'):
+    for key in ('uda.prompt_policy.mask_prob', 'uda.mix_augmenters.0.prob'):
         with pytest.raises(ConfigError, match=f'{key}=1.5: expected a '
                            r'number in \[0, 1\]'):
             load_config(toy, {key: 1.5})
-    cfg = load_config(toy, {'uda.dms.mask_prob': 1.0,
+    cfg = load_config(toy, {'uda.prompt_policy.mask_prob': 1.0,
                             'uda.mix_augmenters.0.prob': 0})
-    assert cfg.uda.dms.mask_prob == 1.0 and cfg.uda.mix_augmenters[0].prob == 0
+    assert cfg.uda.prompt_policy.mask_prob == 1.0
+    assert cfg.uda.mix_augmenters[0].prob == 0
 
 
 def test_values_in_range_and_non_numbers_pass(config):

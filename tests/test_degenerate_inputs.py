@@ -80,9 +80,10 @@ def _eglp(mode):
     cfg = dict(
         type='EGLP', model=tiny_model_cfg(hrda=True), max_iters=10,
         alpha=0.9, pseudo_threshold=0.5,
-        dms=dict(type='DMS', mode=mode, k=2, ramp_iters=0, mask_prob=1.0,
+        dms=dict(type='DMS', mode=mode, k=2, ramp_iters=0,
                  similarity=dict(metric='lpips', ema=0.9, lpips=dict(
-                     type='LPIPS', pretrained=False))))
+                     type='LPIPS', pretrained=False))),
+        prompt_policy=dict(mask_prob=1.0))
     torch.manual_seed(0)
     model = MODELS.build(cfg)
     model.init_weights()

@@ -258,9 +258,10 @@ def _eglp_cfg() -> dict:
     return dict(
         type='EGLP', model=tiny_model_cfg(hrda=True), max_iters=10,
         alpha=0.9, pseudo_threshold=0.5,
-        dms=dict(type='DMS', mode='soft', k=2, ramp_iters=0, mask_prob=0.0,
+        dms=dict(type='DMS', mode='soft', k=2, ramp_iters=0,
                  similarity=dict(metric='lpips', ema=0.9, lpips=dict(
                      type='LPIPS', pretrained=False))),
+        prompt_policy=dict(mask_prob=0.0),
         mix_augmenters=[dict(type='RCM', min_area=4, prob=1.0)])
 
 

@@ -106,13 +106,13 @@ def _fis_case(dnis_target):
     nf_logits = torch.nn.functional.one_hot(nf_label, 3).permute(0, 3, 1, 2).float()
     ctx = UDAStepContext(iteration=0, student=nn.Identity(),
                          source=dict(img=src, gt_semantic_seg=src_gt[:, None]),
-                         target=dict(img=tgt), extras=dict(nfnet_logits=nf_logits))
+                         target=dict(img=tgt), nfnet_logits=nf_logits)
     refiner = FISRefiner(similarity=ClassSimilarity(
         metric='prototype', num_classes=3,
         prototype=ClassPrototypeDistance(encoder=PixelFeatures(), num_classes=3)),
         k=1, exempt=(), dnis_target=dnis_target)
     out = refiner.refine(ctx, PseudoLabels(label=uda_label, weight=torch.ones(1, 4, 4)))
-    return ctx.extras['fis_ranks'][0], out.label, nf_label, uda_label
+    return ctx.class_ranks[0], out.label, nf_label, uda_label
 
 
 def test_fis_prototype_dnis_on_nfnet_labels_routes_the_changed_class_to_nfnet():

@@ -1,4 +1,5 @@
-"""DMS: hard_pig == FIS, soft rank/ramp fusion, weights, prompt policy."""
+"""DMS: hard_pig == FIS, soft rank/ramp fusion, weights, absent classes,
+the teacher's confident fraction kept; the prompt policy."""
 import pytest
 import torch
 from torch import nn
@@ -8,6 +9,7 @@ from mmseg.models.uda.parts.context import PseudoLabels, UDAStepContext
 from mmseg.models.uda.parts.eglp.dms import (DynamicMixing, linear_ramp,
                                              rank_alpha)
 from mmseg.models.uda.parts.eglp.fis import FISRefiner
+from mmseg.models.uda.parts.eglp.prompt_policy import PromptPolicy
 from mmseg.registry import MODELS
 
 
@@ -27,14 +29,15 @@ def _context(iteration=0, valid=None):
         iteration=iteration, student=nn.Identity(), target=target,
         source=dict(img=torch.randn(2, 3, 8, 8, generator=g),
                     gt_semantic_seg=gt),
-        extras=dict(nfnet_logits=torch.randn(2, 19, 8, 8, generator=g)))
+        nfnet_logits=torch.randn(2, 19, 8, 8, generator=g))
 
 
 def _pseudo():
     g = torch.Generator().manual_seed(1)
     logits = torch.randn(2, 19, 8, 8, generator=g)
     return PseudoLabels(label=logits.argmax(1), weight=torch.rand(2, 8, 8),
-                        logits=logits)
+                        logits=logits,
+                        confident_fraction=torch.tensor(0.375))
 
 
 def test_rank_alpha_hand_values():
@@ -55,11 +58,16 @@ def test_hard_pig_equals_fis():
     dms = MODELS.build(dict(type='DMS', mode='hard_pig', similarity=sim))
     assert isinstance(dms, DynamicMixing)
     pseudo = _pseudo()
+    assert dms.absent_fill  # PIG's ranking, see test_absent_fill_*
     out = dms.refine(_context(), pseudo)
-    ref = FISRefiner(similarity=sim).refine(_context(), pseudo)
+    ref = FISRefiner(similarity=sim, absent_fill=True).refine(
+        _context(), pseudo)
     assert torch.equal(out.label, ref.label)
     assert torch.equal(out.weight, ref.weight)
     assert not torch.equal(out.label, pseudo.label)
+    # the teacher's share of confident pixels, before the fusion, is kept
+    assert out.confident_fraction.item() == 0.375
+    assert ref.confident_fraction.item() == 0.375
 
 
 def test_soft_mixing_weights_follow_rank_and_ramp():
@@ -97,10 +105,11 @@ def test_soft_refine_labels_and_confidence_weight():
     ctx, pseudo = _context(iteration=4000, valid=valid), _pseudo()
     out = dms.refine(ctx, pseudo)
     p_fused = dms.soft_fuse(pseudo.logits.softmax(1),
-                            ctx.extras['nfnet_logits'].softmax(1),
-                            ctx.extras['fis_ranks'], 4000)
+                            ctx.nfnet_logits.softmax(1), ctx.class_ranks,
+                            4000)
     max_p, label = p_fused.max(1)
     assert torch.equal(out.label, label)
+    assert out.confident_fraction.item() == 0.375  # before the fusion
     frac = (max_p >= 0.2).float().mean()
     assert 0 < frac < 1
     assert torch.allclose(out.weight[:, 2:], frac.expand(2, 6, 8))
@@ -126,10 +135,97 @@ def test_soft_refine_alone_needs_a_threshold():
                       similarity=ClassSimilarity(lpips=MeanAbsDiff()))
 
 
-def test_prompt_policy_per_mode():
+def test_fuse_takes_the_nfnet_logits_as_an_argument():
+    dms = DynamicMixing(mode='soft', similarity=ClassSimilarity(
+        lpips=MeanAbsDiff()), threshold=0.2)
+    ctx, pseudo = _context(iteration=4000), _pseudo()
+    expected = dms.refine(ctx, pseudo)  # reads ctx.nfnet_logits
+    logits, ctx.nfnet_logits = ctx.nfnet_logits, None
+    out = dms.fuse(ctx, pseudo, logits)
+    assert torch.equal(out.label, expected.label)
+    with pytest.raises(ValueError, match='ctx.nfnet_logits'):
+        dms.refine(ctx, pseudo)
+
+
+# ------------------------------------------------ classes absent from the batch
+def _two_class_context():
+    """Source GT with classes 3 and 5 only (fewer than k=4); the target is
+    black, so their distances are > 0 and every other class has none."""
+    gt = torch.full((1, 1, 4, 4), 3)
+    gt[..., 2:] = 5
+    return UDAStepContext(
+        iteration=4000, student=nn.Identity(),
+        source=dict(img=torch.rand(1, 3, 4, 4) + 0.5, gt_semantic_seg=gt),
+        target=dict(img=torch.zeros(1, 3, 4, 4)))
+
+
+NF_LABEL = torch.tensor([[[0, 1, 2, 3], [5, 7, 0, 1], [3, 5, 2, 2],
+                          [0, 0, 1, 1]]])
+
+
+def _confident(label, value=8.0):
+    return torch.nn.functional.one_hot(label, 19).permute(0, 3, 1, 2) * value
+
+
+@pytest.mark.parametrize('absent_fill', [False, True])
+def test_absent_fill_in_hard_mode(absent_fill):
+    """PIG (absent_fill=True) ranks all classes, so with 2 present classes
+    and k=4 the two lowest absent classes (0, 1; distance 0, ties to the
+    lower index) are guides too; False: only the present classes."""
+    dms = DynamicMixing(mode='hard_pig', k=4, absent_fill=absent_fill,
+                        similarity=ClassSimilarity(lpips=MeanAbsDiff()))
+    ctx = _two_class_context()
+    uda = torch.full((1, 4, 4), 13)
+    pseudo = PseudoLabels(label=uda, weight=torch.ones(1, 4, 4))
+    out = dms.fuse(ctx, pseudo, _confident(NF_LABEL).float())
+    guides = {3, 5} | ({0, 1} if absent_fill else set())
+    taken = torch.isin(NF_LABEL, torch.tensor(sorted(guides)))
+    assert torch.equal(out.label, torch.where(taken, NF_LABEL, uda))
+    ranks = ctx.class_ranks[0]
+    assert {c for c in range(19) if ranks[c] <= 4} == guides
+    # the distance path of fis_fuse agrees with the rank path
+    from mmseg.models.uda.parts.eglp.fis import fis_fuse
+    dist = dms.similarity(ctx.source['img'], ctx.source['gt_semantic_seg'],
+                          ctx.target['img'])
+    assert set(dist[0].nonzero().flatten().tolist()) == {3, 5}
+    assert torch.equal(
+        fis_fuse(uda, NF_LABEL, dist, 4, absent_fill=absent_fill), out.label)
+
+
+@pytest.mark.parametrize('absent_fill', [False, True])
+def test_absent_fill_in_soft_mode(absent_fill):
+    """Soft mode: a class gets a mixing weight a_c > 0 only as a guide;
+    absent classes only with absent_fill=True."""
+    dms = DynamicMixing(mode='soft', k=4, absent_fill=absent_fill,
+                        ramp_iters=0, threshold=0.5,
+                        similarity=ClassSimilarity(lpips=MeanAbsDiff()))
+    ctx = _two_class_context()
+    uda_logits = _confident(torch.full((1, 4, 4), 13), 2.0).float()
+    pseudo = PseudoLabels(label=uda_logits.argmax(1),
+                          weight=torch.ones(1, 4, 4), logits=uda_logits,
+                          confident_fraction=torch.tensor(0.25))
+    # NFNet sure of class 0 (absent from the source) everywhere
+    out = dms.fuse(ctx, pseudo, _confident(torch.zeros(1, 4, 4).long())
+                   .float())
+    weights = dms.mixing_weights(ctx.class_ranks, ctx.iteration)[0]
+    guides = {3, 5} | ({0, 1} if absent_fill else set())
+    assert {c for c in range(19) if weights[c] > 0} == guides
+    # a_0 = alpha(rank 3) = 0.60 moves the label to class 0; a_0 = 0 keeps 13
+    assert (out.label == (0 if absent_fill else 13)).all()
+    assert out.confident_fraction.item() == 0.25
+
+
+def test_absent_fill_defaults_to_the_mode():
     sim = ClassSimilarity(lpips=MeanAbsDiff())
-    hard = DynamicMixing(mode='hard_pig', similarity=sim)
-    soft = DynamicMixing(mode='soft', similarity=sim, prompt_loss_decay=True)
+    assert DynamicMixing(mode='hard_pig', similarity=sim).absent_fill
+    assert not DynamicMixing(mode='soft', similarity=sim).absent_fill
+    assert not FISRefiner(similarity=sim).absent_fill
+
+
+# ----------------------------------------------------------- prompt policy
+def test_prompt_policy_per_mode():
+    hard = MODELS.build(dict(type='PromptPolicy', mode='hard_pig'))
+    soft = PromptPolicy(mode='soft', prompt_loss_decay=True)
     assert hard.split == 0.5 and soft.split == (0.3, 0.7)
     assert [hard.should_mask(t) for t in range(4)] == [False, True] * 2
     g = torch.Generator().manual_seed(0)
@@ -147,4 +243,10 @@ def test_prompt_policy_per_mode():
     masked = hard.mask_image(torch.ones(1, 3, 128, 128), g)
     assert set(masked.unique().tolist()) <= {0.0, 1.0}
     with pytest.raises(ValueError, match='mode'):
-        DynamicMixing(mode='hard', similarity=sim)
+        PromptPolicy(mode='hard')
+    with pytest.raises(ValueError, match='mode'):
+        DynamicMixing(mode='hard', similarity=ClassSimilarity(
+            lpips=MeanAbsDiff()))
+    # DMS only fuses labels now
+    with pytest.raises(TypeError):
+        DynamicMixing(mode='soft', mask_prob=0.5)

@@ -76,7 +76,7 @@ def _context(nf_logits):
         iteration=0, student=nn.Identity(),
         source=dict(img=src, gt_semantic_seg=gt),
         target=dict(img=torch.zeros(2, 3, 8, 8)),
-        extras=dict(nfnet_logits=nf_logits))
+        nfnet_logits=nf_logits)
 
 
 def test_refiner_uses_nfnet_for_guides_and_keeps_weight():
@@ -89,21 +89,32 @@ def test_refiner_uses_nfnet_for_guides_and_keeps_weight():
     nf_logits = torch.nn.functional.one_hot(nf_label, 19).permute(0, 3, 1, 2)
     ctx = _context(nf_logits.float() + nf)
     pseudo = PseudoLabels(label=torch.full((2, 2, 4), 13),
-                          weight=torch.full((2, 2, 4), 0.7))
+                          weight=torch.full((2, 2, 4), 0.7),
+                          confident_fraction=torch.tensor(0.6))
     out = refiner.refine(ctx, pseudo)
     # present in the batch: 0..5 and 9; sample 0: d grows with c -> {2..5}
     # (class 9 is black in sample 0: distance 0); sample 1: only 9 has d > 0,
     # the rest of the present classes tie at 0 -> lowest indices 0, 1, 2.
-    assert ctx.extras['fis_ranks'][0, [5, 4, 3, 2]].tolist() == [1, 2, 3, 4]
+    assert ctx.class_ranks[0, [5, 4, 3, 2]].tolist() == [1, 2, 3, 4]
     assert out.label[0].tolist() == [[13, 2, 3, 4]] * 2
     assert out.label[1].tolist() == [[13, 13, 9, 1]] * 2
     assert torch.equal(out.weight, pseudo.weight)
+    assert out.confident_fraction.item() == pytest.approx(0.6)  # kept
 
 
 def test_refiner_requires_nfnet_logits():
     refiner = FISRefiner(similarity=ClassSimilarity(lpips=MeanAbsDiff()))
     ctx = _context(None)
-    ctx.extras.clear()
-    with pytest.raises(KeyError, match='nfnet_logits'):
+    with pytest.raises(ValueError, match='ctx.nfnet_logits'):
         refiner.refine(ctx, PseudoLabels(label=torch.zeros(2, 8, 8).long(),
                                          weight=torch.ones(2, 8, 8)))
+
+
+def test_guide_mask_from_distances_with_and_without_absent_fill():
+    from mmseg.models.uda.parts.eglp.fis import guide_mask
+    d = torch.zeros(1, 6)
+    d[0, [2, 4]] = torch.tensor([0.3, 0.7])
+    assert guide_mask(d, 4)[0].nonzero().flatten().tolist() == [2, 4]
+    # PIG: absent classes (distance 0) fill up to k, lowest index first
+    assert guide_mask(d, 4, absent_fill=True)[0].nonzero().flatten() \
+        .tolist() == [0, 1, 2, 4]

@@ -144,3 +144,25 @@ def test_dists_identity_zero_symmetric_and_loads_files(tmp_path):
     assert torch.allclose(model(x, x), torch.zeros(2), atol=1e-5)
     assert torch.allclose(model(x, y), model(y, x), atol=1e-6)
     assert (model(x, y) > 0).all()
+
+
+@pytest.mark.parametrize('train_dropout', [False, True])
+def test_lpips_train_dropout_switch_changes_distances_only_when_on(
+        train_dropout):
+    """PIG's LPIPS drops half the lin-layer inputs at random while the UDA
+    model trains (``train_dropout=True``); ours is deterministic."""
+    from mmseg.models.uda.parts.eglp.class_similarity import ClassSimilarity
+    lpips = _lpips(train_dropout=train_dropout)
+    sim = ClassSimilarity(lpips=lpips)  # a child, like in the UDA model
+    x, y = torch.randn(2, 3, 64, 64), torch.randn(2, 3, 64, 64)
+    sim.train()  # what the runner does to the UDA model while training
+    assert not lpips.training  # the metric itself stays frozen
+    torch.manual_seed(0)
+    first, second = lpips(x, y), lpips(x, y)
+    assert torch.equal(first, second) != train_dropout
+    sim.eval()
+    evaluated = lpips(x, y)
+    assert torch.equal(evaluated, lpips(x, y))
+    if not train_dropout:
+        assert torch.equal(first, evaluated)
+    assert not any(p.requires_grad for p in lpips.parameters())

@@ -11,7 +11,8 @@ from mmseg.registry import MODELS
 def _pseudo():
     return PseudoLabels(label=torch.full((1, 2, 3), 4),
                         weight=torch.full((1, 2, 3), 0.3),
-                        logits=torch.zeros(1, 19, 2, 3))
+                        logits=torch.zeros(1, 19, 2, 3),
+                        confident_fraction=torch.tensor(0.5))
 
 
 SECO = [[255, 7, 255], [1, 255, 255]]
@@ -30,6 +31,8 @@ def test_replaces_defined_pixels_from_the_sample():
     out = refiner.refine(ctx, _pseudo())
     _check(out)
     assert out.logits is not None
+    # the teacher's share of confident pixels (logged) is kept
+    assert out.confident_fraction.item() == 0.5
 
 
 def test_reads_folder_by_base_name_and_flips(tmp_path):

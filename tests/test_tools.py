@@ -113,9 +113,8 @@ def test_test_model_comes_from_the_flag_then_the_config():
     from mmseg.apis import deployed_network
     from mmseg.errors import ConfigError
     from mmseg.models.uda.eglp import EGLP
-    from tools.test import TEST_MODELS
-    # the flag offers every network
-    assert TEST_MODELS == API_TEST_MODELS == EGLP.TEST_MODELS
+    # the API knows every network a UDA class deploys
+    assert API_TEST_MODELS == EGLP.TEST_MODELS
     uda = Config(dict(uda=dict(type='EGLP', test_model='nfnet_teacher')))
     plain = Config(dict(model=dict(type='EncoderDecoder')))
     assert deployed_network(uda, None) == 'nfnet_teacher'
@@ -125,3 +124,9 @@ def test_test_model_comes_from_the_flag_then_the_config():
         deployed_network(plain, 'teacher')
     with pytest.raises(ConfigError, match="'techer'.*student, teacher"):
         deployed_network(uda, 'techer')
+    # the choices are the UDA class's own TEST_MODELS
+    dacs = Config(dict(uda=dict(type='DACS')))
+    assert deployed_network(dacs, 'teacher') == 'teacher'
+    with pytest.raises(ConfigError,
+                       match='DACS deploys one of student, teacher'):
+        deployed_network(dacs, 'nfnet')

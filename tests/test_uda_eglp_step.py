@@ -80,3 +80,67 @@ def test_soft_fusion_weight_follows_the_uda_threshold_by_default():
     assert own.dms.labeler is not own.pseudo_labeler
     assert (own.dms.labeler.threshold, own.dms.labeler.weight_mode) == (
         0.9, 'pixel')
+
+
+@pytest.mark.parametrize('mode', ['hard_pig', 'soft'])  # PIG, EGLP
+def test_step_logs_the_teachers_confident_fraction_before_fusion(
+        mode, monkeypatch):
+    """``pseudo.confident_fraction``: share of target pixels where the UDA
+    teacher's max probability reaches the threshold (0.5 here), measured on
+    its own labels before the NFNet fusion replaces them."""
+    model = build(mode)
+    predict = model.teacher.predict_logits
+
+    def half_confident(img, img_metas):
+        logits = torch.zeros_like(predict(img, img_metas))
+        h = logits.shape[2]
+        logits[:, 1, :h // 4] = 10.0  # a quarter of the rows: p ~ 0.99
+        return logits
+
+    monkeypatch.setattr(model.teacher, 'predict_logits', half_confident)
+    fused = []
+    fuse = model.dms.fuse
+    monkeypatch.setattr(model.dms, 'fuse',
+                        lambda *a: fused.append(fuse(*a)) or fused[-1])
+    log = model.train_step(uda_batch(prompt=True), optim_wrapper_for(model))
+    assert log['pseudo.confident_fraction'].item() == pytest.approx(0.25)
+    assert len(fused) == 1 and fused[0].confident_fraction.item() == \
+        pytest.approx(0.25)
+
+
+def test_pseudo_labels_get_the_nfnet_logits_as_a_field(monkeypatch):
+    """EGLP.pseudo_labels hands the NFNet teacher's logits to the fusion as
+    an argument and keeps them in ``ctx.nfnet_logits`` (no string keys)."""
+    model = build()
+    seen = []
+    fuse = model.dms.fuse
+
+    def spy(ctx, pseudo, nfnet_logits):
+        seen.append((ctx, nfnet_logits))
+        return fuse(ctx, pseudo, nfnet_logits)
+
+    monkeypatch.setattr(model.dms, 'fuse', spy)
+    model.train_step(uda_batch(prompt=True), optim_wrapper_for(model))
+    (ctx, logits), = seen
+    assert ctx.nfnet_logits is logits and logits.dim() == 4
+    assert ctx.strong_aug is not None and ctx.class_ranks is not None
+    assert 'nfnet_logits' not in ctx.extras
+    assert 'strong_aug_params' not in ctx.extras
+
+
+def test_prompt_policy_follows_the_dms_mode_and_takes_old_dms_keys():
+    assert build('hard_pig').prompt_policy.split == 0.5
+    soft = build('soft')
+    assert soft.prompt_policy.split == (0.3, 0.7)
+    assert soft.prompt_policy.ams.mode == 'random'
+    # keys older configs gave in uda.dms move to the policy
+    old = build('soft', split_ratio_range=(0.4, 0.6), mask_prob=0.2)
+    assert old.prompt_policy.split == (0.4, 0.6)
+    assert old.prompt_policy.ams.p == 0.2
+    with pytest.raises(ValueError, match='both set'):
+        MODELS.build(dict(
+            type='EGLP', model=tiny_model_cfg(hrda=True), max_iters=10,
+            dms=dict(type='DMS', mask_prob=0.2,
+                     similarity=dict(lpips=dict(type='LPIPS',
+                                                pretrained=False))),
+            prompt_policy=dict(mask_prob=0.3)))

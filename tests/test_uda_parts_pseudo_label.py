@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import torch
 
@@ -35,9 +37,10 @@ def test_log_has_confident_fraction_and_mean_weight():
     log = pseudo_label_log(pseudo)
     assert log['pseudo.confident_fraction'].item() == pytest.approx(0.75)
     assert log['pseudo.weight'].item() == pytest.approx(0.5)
-    # the fraction measured before refiners replaced the labels is kept
-    log = pseudo_label_log(pseudo, torch.tensor(0.25))
-    assert log['pseudo.confident_fraction'].item() == pytest.approx(0.25)
+    # a refiner keeps the teacher's fraction while replacing the labels
+    refined = dataclasses.replace(pseudo, label=pseudo.label.flip(0))
+    log = pseudo_label_log(refined)
+    assert log['pseudo.confident_fraction'].item() == pytest.approx(0.75)
     assert PseudoLabeler(None)(_logits()).confident_fraction.item() == 1.0
 
 

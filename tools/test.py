@@ -38,9 +38,6 @@ from mmseg.utils.cli import (add_debug_argument,  # noqa: E402
                              ensure_output_dir, run_cli)
 
 HRDA_OUTPUTS = {'LR': 0.0, 'HR': 1.0}
-TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')
-# (the same tuple as mmseg.apis.TEST_MODELS, kept here so --help needs no
-# torch import)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -94,11 +91,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='HRDA: evaluate only the LR or HR branch')
     parser.add_argument(
         '--test-model',
-        choices=TEST_MODELS,
         default=None,
         help='network of a UDA checkpoint to evaluate (default: the '
-        "config's uda.test_model, else the student); nfnet, nfnet_teacher "
-        'and fusion are EGLP\'s')
+        "config's uda.test_model, else the student): one of the UDA "
+        "class's TEST_MODELS (DACS: student, teacher; EGLP adds nfnet, "
+        'nfnet_teacher, fusion)')
     parser.add_argument('--device', default=None, help='cpu or cuda')
     parser.add_argument('--trust-checkpoint', action='store_true')
     parser.add_argument(
@@ -263,6 +260,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     submission = submission_request(args.eval_option, dataset_cfg,
                                     args.format_only)
     check_outputs(args)
+    from mmseg.apis import deployed_network, inference_batch, init_model
+    test_model = deployed_network(cfg, args.test_model)  # before any data
     import torch
     from mmengine.dist import is_main_process
     from mmengine.utils import ProgressBar
@@ -289,8 +288,6 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         dataset, batch_size=1, shuffle=False, sampler=sampler,
         collate_fn=seg_collate,
         num_workers=int(cfg.data.get('workers_per_gpu', 0)))
-    from mmseg.apis import deployed_network, inference_batch, init_model
-    test_model = deployed_network(cfg, args.test_model)
     apply_test_overrides(cfg, args)
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model = init_model(cfg, args.checkpoint, device, test_model=test_model,

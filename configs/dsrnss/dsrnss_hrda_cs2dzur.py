@@ -1,4 +1,5 @@
-# DSRNSS on HRDA (methods spec 2): grouped ClassMix with co-occurrence rules
+# DSRNSS on HRDA (Pan et al., arXiv 2310.04747; released code
+# Rorisis/DSRNSS_codes): grouped ClassMix with co-occurrence rules
 # (mixed loss x0.8), the long-tailed memory bank of rider/truck/bus/motorcycle/
 # bicycle (3 batches, pasted every 5th iteration after the strong augmentation,
 # as released) and feature prototype alignment (tau 0.1, weights 0.1/0.1,

@@ -1,4 +1,5 @@
-# EBDA on DAFormer (methods spec 3): entropy balance loss
+# EBDA on DAFormer ("Entropy Balancing Strategy for Domain Adaptive Semantic
+# Segmentation", released code vron8632/EB_DA): entropy balance loss
 # 0.1 * mean (H - 0.4)^2 on a second student pass over the mixed image.
 # Released setting: Cityscapes -> ACDC, all four conditions, batch 1, 50k
 # iterations, plcrop 15/120, RCS min_crop_ratio 0.5.

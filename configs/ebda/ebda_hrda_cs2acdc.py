@@ -1,5 +1,6 @@
 # EBDA on HRDA: the entropy balance loss on the fused HRDA output of the mixed
-# batch (proposed adoption, methods spec 3), Cityscapes -> ACDC night.
+# batch (our adoption: the released code, vron8632/EB_DA, is DAFormer only),
+# Cityscapes -> ACDC night.
 _base_ = ['../hrda/csHR2acdcHR_hrda.py']
 uda = dict(
     extra_losses=[

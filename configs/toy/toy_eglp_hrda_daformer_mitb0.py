@@ -33,9 +33,8 @@ uda = dict(
                 stage=2),
             ema=0.99),
         k=4,
-        ramp_iters=100,
-        split_ratio_range=(0.3, 0.7),
-        mask_prob=0.5),
+        ramp_iters=100),
+    prompt_policy=dict(split_ratio_range=(0.3, 0.7), mask_prob=0.5),
     mix_augmenters=[
         dict(type='RCM', capacity=32, min_area=16, prob=0.5)
     ])

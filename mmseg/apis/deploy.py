@@ -12,24 +12,41 @@ from typing import Any, Dict, Optional
 
 from mmseg.errors import ConfigError
 
+# every network some UDA class deploys; each class names its own
+# (``DACS.TEST_MODELS``, ``EGLP.TEST_MODELS``)
 TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')
 
 
 def deployed_network(cfg: Any, test_model: Optional[str] = None) -> str:
     """``test_model``, else ``cfg.uda.test_model``, else ``'student'``.
 
+    A name given here must be one of the ``TEST_MODELS`` of the UDA class
+    the config names (DACS: student, teacher; EGLP adds nfnet,
+    nfnet_teacher, fusion).
+
     Raises:
-        ConfigError: an unknown name, or a network other than the student
-            for a config without a ``uda`` section.
+        ConfigError: an unknown name, a name the config's UDA class does not
+            deploy, or a network other than the student for a config
+            without a ``uda`` section.
     """
     if test_model:
         if test_model not in TEST_MODELS:
             raise ConfigError(f'test_model {test_model!r}: expected one of '
                               f'{", ".join(TEST_MODELS)}')
-        if test_model != 'student' and not cfg.get('uda'):
+        uda = cfg.get('uda')
+        if test_model != 'student' and not uda:
             raise ConfigError(f'test_model {test_model}: '
                               f'{getattr(cfg, "filename", None) or "the config"}'
                               ' has no uda section')
+        if uda:
+            from mmseg.registry import MODELS
+            from mmseg.utils import register_all_modules
+            register_all_modules()
+            uda_type = uda.get('type', 'DACS')
+            choices = getattr(MODELS.get(uda_type), 'TEST_MODELS', ())
+            if test_model not in choices:
+                raise ConfigError(f'test_model {test_model}: {uda_type} '
+                                  f'deploys one of {", ".join(choices)}')
         return test_model
     return (cfg.get('uda') or {}).get('test_model', 'student')
 

@@ -14,8 +14,10 @@ they run distributed.
   EGLP's NFNet) over the ranks (:func:`average_gradients`). Teachers, the
   ImageNet model and other frozen networks are never communicated: they
   follow the synced weights and are identical on every rank by
-  construction. BatchNorm running statistics follow rank 0 after every
-  step (:func:`broadcast_batchnorm_statistics`, DDP's ``broadcast_buffers``).
+  construction. After every step a UDA module averages its networks'
+  BatchNorm running statistics over the ranks itself (``DACS.sync_buffers``);
+  a plain segmentor's follow rank 0 (:func:`broadcast_batchnorm_statistics`,
+  DDP's ``broadcast_buffers``).
 * :func:`gather_rng_states` / :func:`rng_state_of_rank` keep one RNG state
   per rank in the checkpoint, so a resumed multi-rank run continues exactly.
 """

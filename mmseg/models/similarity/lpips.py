@@ -17,6 +17,15 @@ Weight files (user-supplied, weights-only loading):
   what PIG does (reproduction switch);
 - ``'minus_one_one'`` de-normalises to [-1, 1] first, the range LPIPS is
   defined on.
+
+``train_dropout``: the "lin" layers hold a dropout (p = 0.5) before their
+1x1 conv, as in the LPIPS package. ``False`` (our default) keeps it off
+always, so a class similarity is a deterministic function of the images.
+``True`` reproduces PIG: there the LPIPS module is a child of the UDA model,
+which the runner keeps in train mode, and ``lpips.LPIPS`` is built with
+``use_dropout=True``, so during training half the feature differences are
+dropped (the rest doubled) at random in every distance; in evaluation mode
+it is off. The AlexNet features have no dropout.
 """
 from typing import List, Optional, Sequence
 
@@ -65,9 +74,11 @@ class LPIPS(FrozenMetric):
                  alexnet_weights: Optional[str] = None,
                  input_range: str = 'normalized',
                  pretrained: bool = True,
+                 train_dropout: bool = False,
                  mean: Sequence[float] = IMAGENET_MEAN,
                  std: Sequence[float] = IMAGENET_STD) -> None:
         super().__init__(mean, std)
+        self.train_dropout = train_dropout
         if net != 'alex':
             raise ValueError(f'lpips.py: only net="alex" is implemented, '
                              f'got {net!r}')
@@ -88,6 +99,15 @@ class LPIPS(FrozenMetric):
             for k in range(5):
                 getattr(self, f'lin{k}').model[1].weight.data.abs_()
         self.freeze(pretrained)
+
+    def train(self, mode: bool = True) -> 'LPIPS':
+        """Eval mode always; with ``train_dropout`` the lin layers' dropout
+        follows ``mode`` (the parent's train/eval switch), as in PIG."""
+        super().train(mode)
+        for k in range(len(self.net.channels)):
+            getattr(self, f'lin{k}').model[0].train(mode and
+                                                   self.train_dropout)
+        return self
 
     def load_weights(self, lin_weights: Optional[str],
                      alexnet_weights: Optional[str]) -> None:

@@ -238,7 +238,6 @@ class DACS(BaseModel):
         """Pseudo-label the target, mix, augment, train on the mixture."""
         with autocast_context(optim_wrapper, self):
             ctx.pseudo = self.pseudo_labels(ctx)
-            confident_fraction = ctx.pseudo.confident_fraction
             for refiner in self.refiners:
                 ctx.pseudo = refiner.refine(ctx, ctx.pseudo)
         ctx.mixed = self.mixed_batch(ctx)
@@ -254,7 +253,7 @@ class DACS(BaseModel):
                 for k, v in losses.items()
             }
         log = self.backward(optim_wrapper, losses, 'mix')
-        log.update(pseudo_label_log(ctx.pseudo, confident_fraction))
+        log.update(pseudo_label_log(ctx.pseudo))
         return log
 
     def hr_crop_box(self, ctx: UDAStepContext,
@@ -300,9 +299,9 @@ class DACS(BaseModel):
                                ctx.source['gt_semantic_seg'],
                                ctx.target['img'], ctx.pseudo)
         mixed = self._augment(ctx, mixed, 'before_strong_aug')
-        params = self.strong_aug.draw_params()
-        mixed.img = self.strong_aug(mixed.img, ctx.img_norm_cfg, params)
-        ctx.extras['strong_aug_params'] = params
+        ctx.strong_aug = self.strong_aug.draw_params()
+        mixed.img = self.strong_aug(mixed.img, ctx.img_norm_cfg,
+                                    ctx.strong_aug)
         return self._augment(ctx, mixed, 'after_strong_aug')
 
     def _augment(self, ctx: UDAStepContext, mixed: MixedBatch,

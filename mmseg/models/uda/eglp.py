@@ -1,8 +1,9 @@
 """EGLP: prompt-image guided self-training with a Night-Focused Network."""
 import copy
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
+from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 from torch import nn
 
@@ -10,6 +11,7 @@ from mmseg.registry import MODELS
 from .dacs import DACS, LossDict
 from .parts.context import PseudoLabels, UDAStepContext
 from .parts.eglp.dms import DynamicMixing
+from .parts.eglp.prompt_policy import LEGACY_DMS_KEYS, PromptPolicy
 from .parts.teacher import EMATeacher
 from .parts.eglp.teacher_fusion import TeacherFusion
 
@@ -25,27 +27,53 @@ def _merged(base: dict, override: Optional[dict]) -> dict:
     return out
 
 
+def _split_prompt_policy(dms: dict,
+                         prompt_policy: Optional[dict]) -> Tuple[dict, dict]:
+    """``(dms, prompt_policy)`` configs, the prompt keys older configs gave
+    in ``dms`` moved to the policy (named in one log line)."""
+    dms = dict(dms)
+    policy = dict(prompt_policy or {})
+    policy.setdefault('type', 'PromptPolicy')
+    moved = [key for key in LEGACY_DMS_KEYS if key in dms]
+    for key in moved:
+        if key in policy:
+            raise ValueError(f'uda.dms.{key} and uda.prompt_policy.{key} are '
+                             f'both set: keep uda.prompt_policy.{key}')
+        policy[key] = dms.pop(key)
+    if moved:
+        print_log(f'uda.dms: {", ".join(moved)} belong to uda.prompt_policy '
+                  'now; moved there', logger='current')
+    return dms, policy
+
+
 @MODELS.register_module()
 class EGLP(DACS):
     """DACS/HRDA plus a Night-Focused Network guided by labelled prompts.
 
-    One step (PIG/EGLP, methods spec §1.3), on top of :class:`DACS`::
+    One step (PIG's released code, qiurui4shu/PIG, which EGLP's release
+    copies), on top of :class:`DACS`::
 
         update teachers: UDA teacher and NFNet teacher (EMA)
         backward(source loss + FD)
         backward(NFNet supervised loss on the prompt images)      prompt
-        pseudo = UDA teacher labels; NFNet teacher logits on the target
-        pseudo = DMS/FIS fusion (K least day-night-similar classes -> NFNet)
+        pseudo = UDA teacher labels; ctx.nfnet_logits = NFNet teacher's
+        pseudo = dms.fuse(ctx, pseudo, nfnet_logits)   (DMS/FIS: the K
+                 least day-night-similar classes -> NFNet)
         mixed = ClassMix + [RCM pastes] + strong aug; backward(student loss)
         backward(extra losses: MIC, ...)
-        x_pm = prompt mixture (prompt half + target half, fused labels)
+        x_pm = prompt mixture (prompt part + target part, fused labels),
+               strong aug with the step's draws       prompt_policy
         backward(NFNet loss on x_pm, block-masked when AMS says so)
         optimiser step (student and NFNet)
 
     Args:
-        dms: the fusion/prompt-policy component (``type='DMS'``,
-            ``mode='hard_pig'`` = released FIS behaviour, ``'soft'`` = EGLP's
-            dynamic mixing).
+        dms: the pseudo-label fusion (``type='DMS'``, ``mode='hard_pig'`` =
+            released FIS behaviour, ``'soft'`` = EGLP's dynamic mixing).
+        prompt_policy: how the NFNet trains on the prompts
+            (:class:`PromptPolicy`: PMS split, AMS, prompt-loss weight);
+            ``mode`` defaults to ``dms.mode``. Older configs gave its keys
+            (``split_ratio_range``, ``mask_prob``, ``prompt_loss_decay``,
+            ``prompt_loss_final``) in ``dms``: they are moved here.
         nfnet_model: overrides of the model config for NFNet (``None``: the
             same network as the student, as released; e.g.
             ``dict(backbone=dict(type='mit_b3'))`` for a cheaper NFNet).
@@ -64,14 +92,20 @@ class EGLP(DACS):
                  model: dict,
                  max_iters: int,
                  dms: dict,
+                 prompt_policy: Optional[dict] = None,
                  nfnet_model: Optional[dict] = None,
                  prompt_mixing: bool = True,
                  nf_alpha: Optional[float] = None,
                  **dacs_kwargs: Any) -> None:
         super().__init__(model=model, max_iters=max_iters, **dacs_kwargs)
+        dms, prompt_policy = _split_prompt_policy(dms, prompt_policy)
         self.dms = MODELS.build(dms)
         if not isinstance(self.dms, DynamicMixing):
             raise TypeError('uda.dms must build a DMS component')
+        prompt_policy.setdefault('mode', self.dms.mode)
+        self.prompt_policy = MODELS.build(prompt_policy)
+        if not isinstance(self.prompt_policy, PromptPolicy):
+            raise TypeError('uda.prompt_policy must build a PromptPolicy')
         self.dms.share_labeler(self.pseudo_labeler)
         if self.test_model == 'fusion' and self.dms.similarity.ema is None:
             raise ValueError("uda.test_model='fusion' ranks the classes by "
@@ -122,16 +156,19 @@ class EGLP(DACS):
             losses = self.nfnet.forward_train(prompt['img'],
                                               prompt['img_metas'],
                                               prompt['gt_semantic_seg'])
-        weight = self.dms.prompt_loss_weight(ctx.iteration, self.max_iters)
+        weight = self.prompt_policy.prompt_loss_weight(ctx.iteration,
+                                                       self.max_iters)
         return self.backward(optim_wrapper, self._scaled(losses, weight),
                              'nf.prompt')
 
     @torch.no_grad()
     def pseudo_labels(self, ctx: UDAStepContext) -> PseudoLabels:
+        """UDA teacher labels fused with the NFNet teacher's (DMS/FIS); the
+        NFNet logits are kept in ``ctx.nfnet_logits``."""
         pseudo = super().pseudo_labels(ctx)
-        ctx.extras['nfnet_logits'] = self.nf_teacher.predict_logits(
+        ctx.nfnet_logits = self.nf_teacher.predict_logits(
             ctx.target['img'], ctx.target['img_metas'])
-        return self.dms.refine(ctx, pseudo)
+        return self.dms.fuse(ctx, pseudo, ctx.nfnet_logits)
 
     def extra_stage(self, ctx: UDAStepContext,
                     optim_wrapper: OptimWrapper) -> LossDict:
@@ -144,13 +181,14 @@ class EGLP(DACS):
                              optim_wrapper: OptimWrapper) -> LossDict:
         """PMS + AMS: NFNet on prompt/target halves, masked on AMS steps."""
         prompt = self._require_prompt(ctx)
-        img, label, _ = self.dms.prompt_mixture(
+        policy = self.prompt_policy
+        img, label, _ = policy.prompt_mixture(
             prompt['img'], prompt['gt_semantic_seg'], ctx.target['img'],
             ctx.pseudo.label)
-        img = self.strong_aug(img, ctx.img_norm_cfg,
-                              ctx.extras['strong_aug_params'])
-        if self.dms.should_mask(ctx.iteration):
-            img = self.dms.mask_image(img)
+        # the iteration's jitter/blur decisions, sigmas drawn per image (PIG)
+        img = self.strong_aug(img, ctx.img_norm_cfg, ctx.strong_aug)
+        if policy.should_mask(ctx.iteration):
+            img = policy.mask_image(img)
         ctx.extras.setdefault('debug', {})['prompt_mix_img'] = img
         with optim_wrapper.optim_context(self):
             losses = self.nfnet.forward_train(img, ctx.target['img_metas'],

@@ -24,6 +24,8 @@ from typing import Any, Dict, List, Optional
 import torch
 from torch import nn
 
+from mmseg.models.uda.parts.strong_aug import StrongAugParams
+
 
 @dataclass
 class PseudoLabels:
@@ -56,6 +58,15 @@ class UDAStepContext:
     pseudo: Optional[PseudoLabels] = None
     mixed: Optional[MixedBatch] = None
     source_features: Optional[Any] = None
+    # EGLP: the EMA-NFNet's target logits [B, C, H, W] (set by
+    # EGLP.pseudo_labels before the fusion reads them)
+    nfnet_logits: Optional[torch.Tensor] = None
+    # EGLP: least-similar-first class ranks [B, C] of the fusion (int64)
+    class_ranks: Optional[torch.Tensor] = None
+    # this iteration's strong-augmentation draws (set with the mixed batch;
+    # EGLP's prompt mixture reuses them)
+    strong_aug: Optional[StrongAugParams] = None
+    # debug images and other per-step values for logging only
     extras: Dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -64,7 +75,12 @@ class UDAStepContext:
 
 
 class PseudoLabelRefiner(nn.Module):
-    """Changes the teacher's pseudo-labels/weights before mixing."""
+    """Changes the teacher's pseudo-labels/weights before mixing.
+
+    ``refine`` returns new :class:`PseudoLabels` and keeps the teacher's
+    ``confident_fraction`` (``dataclasses.replace(pseudo, label=...)``): the
+    step logs it as the confidence before refiners.
+    """
 
     def refine(self, ctx: UDAStepContext,
                pseudo: PseudoLabels) -> PseudoLabels:

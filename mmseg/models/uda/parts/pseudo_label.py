@@ -66,21 +66,19 @@ class PseudoLabeler:
         return (confident.sum() / confident.numel()) * ones
 
 
-def pseudo_label_log(pseudo: PseudoLabels,
-                     confident_fraction: Optional[torch.Tensor] = None
-                     ) -> Dict[str, torch.Tensor]:
+def pseudo_label_log(pseudo: PseudoLabels) -> Dict[str, torch.Tensor]:
     """Log entries of the pseudo-labels the target loss used.
 
     ``pseudo.confident_fraction``: share of target pixels whose teacher
-    confidence reaches the threshold (as labelled, before refiners);
-    ``pseudo.weight``: mean pixel weight of the target loss (after refiners
-    and the valid-region mask). Both detached scalars in [0, 1].
+    confidence reaches the threshold (as labelled, before refiners, which
+    keep the field); ``pseudo.weight``: mean pixel weight of the target loss
+    (after refiners and the valid-region mask). Both detached scalars in
+    [0, 1].
     """
     log = {'pseudo.weight': pseudo.weight.detach().float().mean()}
-    if confident_fraction is None:
-        confident_fraction = pseudo.confident_fraction
-    if confident_fraction is not None:
-        log['pseudo.confident_fraction'] = confident_fraction.detach()
+    if pseudo.confident_fraction is not None:
+        log['pseudo.confident_fraction'] = \
+            pseudo.confident_fraction.detach()
     return log
 
 

@@ -226,5 +226,14 @@ class ClassSimilarity(nn.Module):
               distances: torch.Tensor,
               candidates: Optional[torch.Tensor] = None,
               absent_fill: bool = False) -> torch.Tensor:
-        """Least-similar-first ranks ``[B, C]``: :func:`rank_least_similar`."""
-        return rank_least_similar(distances, candidates, absent_fill)
+        """Least-similar-first ranks ``[B, C]`` (:func:`rank_least_similar`).
+
+        With ``candidates`` and ``absent_fill=False`` a class that is not a
+        candidate ranks ``C + 1``, so no ``rank <= k`` rule ever picks it;
+        ``absent_fill=True`` (PIG) ranks every class.
+        """
+        ranks = rank_least_similar(distances, candidates, absent_fill)
+        if candidates is None or absent_fill:
+            return ranks
+        never = torch.full_like(ranks, distances.shape[1] + 1)
+        return torch.where(candidates.expand_as(ranks), ranks, never)

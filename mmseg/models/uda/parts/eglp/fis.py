@@ -6,7 +6,15 @@ Per sample, the ``k`` classes that are least similar between day and night
 an exempt class the UDA label is kept. PIG tests ``uda > 14`` plus
 ``uda in {6, 7}``; for the 19 Cityscapes classes that is exactly the
 explicit set ``(6, 7, 15, 16, 17, 18)`` used here (configurable).
+
+Classes absent from the batch's source GT have no distance (0). PIG ranks
+all 19 classes by distance and takes the top ``k`` whatever they are, so
+when fewer than ``k`` classes are present absent ones fill the guide set
+(``absent_fill=True``); with ``absent_fill=False`` only classes with a
+distance can be guides (fewer than ``k`` guides then). Source: PIG's
+released code (qiurui4shu/PIG, ``lpips_mix``/``pseudo_fuse``).
 """
+import dataclasses
 from typing import Dict, Optional, Sequence, Union
 
 import torch
@@ -21,21 +29,25 @@ from mmseg.models.utils.class_argmax import class_argmax
 from mmseg.registry import MODELS
 
 PIG_EXEMPT = (6, 7, 15, 16, 17, 18)
-NFNET_LOGITS_KEY = 'nfnet_logits'
 
 
-def guide_mask(distances_or_ranks: torch.Tensor, k: int) -> torch.Tensor:
+def guide_mask(distances_or_ranks: torch.Tensor,
+               k: int,
+               absent_fill: bool = False) -> torch.Tensor:
     """Bool ``[B, C]``: the guide classes of each sample.
 
-    A floating tensor is read as distances (guides = the ``k`` largest among
-    classes with a distance > 0, ties to the lower class index); an integer
-    tensor as ranks (guides = rank <= k).
+    A floating tensor is read as distances (0: absent class): guides are the
+    ``k`` largest, ties to the lower class index, among the classes with a
+    distance > 0, or among all classes with ``absent_fill`` (PIG). An
+    integer tensor is read as ranks from
+    :meth:`FISRefiner.class_ranks`, where a class that may not be a guide
+    already ranks beyond ``C``: guides are ``rank <= k``.
     """
     if distances_or_ranks.is_floating_point():
-        ranks = rank_least_similar(distances_or_ranks,
-                                   candidates=distances_or_ranks > 0)
         present = distances_or_ranks > 0
-        return (ranks <= k) & present
+        ranks = rank_least_similar(distances_or_ranks, candidates=present,
+                                   absent_fill=absent_fill)
+        return (ranks <= k) & (present | absent_fill)
     return distances_or_ranks <= k
 
 
@@ -43,12 +55,14 @@ def fis_fuse(uda_label: torch.Tensor,
              nf_label: torch.Tensor,
              distances_or_ranks: torch.Tensor,
              k: int = 4,
-             exempt: Sequence[int] = PIG_EXEMPT) -> torch.Tensor:
-    """Fused hard label ``[B, H, W]`` from the UDA and NFNet labels."""
+             exempt: Sequence[int] = PIG_EXEMPT,
+             absent_fill: bool = False) -> torch.Tensor:
+    """Fused hard label ``[B, H, W]`` from the UDA and NFNet labels
+    (``distances_or_ranks``: see :func:`guide_mask`)."""
     if uda_label.shape != nf_label.shape:
         raise ValueError(f'fis.py: uda_label {tuple(uda_label.shape)} and '
                          f'nf_label {tuple(nf_label.shape)} differ')
-    guides = guide_mask(distances_or_ranks, k)  # [B, C]
+    guides = guide_mask(distances_or_ranks, k, absent_fill)  # [B, C]
     nf = nf_label.clamp(0, guides.shape[1] - 1)
     take_nf = torch.gather(guides, 1, nf.flatten(1)).view_as(nf_label)
     take_nf &= (nf_label >= 0) & (nf_label < guides.shape[1])
@@ -58,12 +72,9 @@ def fis_fuse(uda_label: torch.Tensor,
     return torch.where(take_nf, nf_label, uda_label)
 
 
-def nfnet_logits(ctx: UDAStepContext, size: torch.Size) -> torch.Tensor:
-    """EMA-NFNet target logits from ``ctx.extras``, resized to ``size``."""
-    if NFNET_LOGITS_KEY not in ctx.extras:
-        raise KeyError(f'fis.py: ctx.extras["{NFNET_LOGITS_KEY}"] (EMA-NFNet '
-                       'logits on the target) must be set before refining')
-    logits = ctx.extras[NFNET_LOGITS_KEY].detach()
+def resized_logits(logits: torch.Tensor, size: torch.Size) -> torch.Tensor:
+    """Detached ``logits [B, C, h, w]`` resized (bilinear) to ``size``."""
+    logits = logits.detach()
     if logits.shape[-2:] != size:
         logits = F.interpolate(logits,
                                size,
@@ -79,17 +90,29 @@ def build_similarity(
     return ClassSimilarity(**(cfg or {}))
 
 
+def required_nfnet_logits(ctx: UDAStepContext) -> torch.Tensor:
+    """``ctx.nfnet_logits``, or a ``ValueError`` saying who sets them."""
+    if ctx.nfnet_logits is None:
+        raise ValueError('fis.py: the step context holds no NFNet logits '
+                         '(ctx.nfnet_logits); FIS/DMS fuse inside the EGLP '
+                         'step, which sets them (uda.type="EGLP")')
+    return ctx.nfnet_logits
+
+
 @MODELS.register_module(name='FIS')
 class FISRefiner(PseudoLabelRefiner):
     """Replaces the teacher's labels by the FIS fusion (weights unchanged).
 
-    Reads ``ctx.source`` (``img``, ``gt_semantic_seg``), ``ctx.target['img']``
-    and ``ctx.extras['nfnet_logits']``; writes the ranks to
-    ``ctx.extras['fis_ranks']`` for logging. ``absent_fill=True`` reproduces
-    PIG's tie order when fewer than ``k`` classes are present (absent classes
-    with distance 0 may then become guides). ``dnis_target`` says whose
-    target labels locate the classes for the prototype DNIS: ``'nfnet'``
-    (the night-focused teacher, which knows night appearance) or ``'uda'``.
+    Call graph: ``refine(ctx, pseudo) -> fuse(ctx, pseudo, nfnet_logits)
+    -> class_ranks() -> fis_fuse()``. :class:`EGLP` calls :meth:`fuse` with
+    its NFNet teacher's target logits; as a plain refiner :meth:`refine`
+    takes them from ``ctx.nfnet_logits``. Reads ``ctx.source`` (``img``,
+    ``gt_semantic_seg``) and ``ctx.target['img']``; writes the ranks to
+    ``ctx.class_ranks``. The result keeps the teacher's weight and
+    ``confident_fraction``. ``absent_fill``: see the module doc (``True``
+    is PIG's behaviour). ``dnis_target`` says whose target labels locate
+    the classes for the prototype DNIS: ``'nfnet'`` (the night-focused
+    teacher, which knows night appearance) or ``'uda'``.
     """
 
     def __init__(self,
@@ -111,7 +134,8 @@ class FISRefiner(PseudoLabelRefiner):
     def class_ranks(self, ctx: UDAStepContext,
                     tgt_label: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Least-similar-first ranks ``[B, C]`` of this step's batch
-        (``tgt_label``: target labels, for the prototype DNIS)."""
+        (``tgt_label``: target labels, for the prototype DNIS); a class
+        that may not be a guide ranks ``C + 1``."""
         src, gt = ctx.source['img'], ctx.source['gt_semantic_seg']
         norm_cfg = sample_norm_cfg(ctx.source)
         dist = self.similarity(src, gt, ctx.target['img'], norm_cfg,
@@ -119,7 +143,7 @@ class FISRefiner(PseudoLabelRefiner):
         ranks = self.similarity.ranks(dist,
                                       self.similarity.candidates(gt, dist),
                                       self.absent_fill)
-        ctx.extras['fis_ranks'] = ranks
+        ctx.class_ranks = ranks
         return ranks
 
     def dnis_label(self, uda_label: torch.Tensor,
@@ -127,14 +151,19 @@ class FISRefiner(PseudoLabelRefiner):
         """The target labels the prototype DNIS reads (``dnis_target``)."""
         return nf_label if self.dnis_target == 'nfnet' else uda_label
 
-    def refine(self, ctx: UDAStepContext,
-               pseudo: PseudoLabels) -> PseudoLabels:
-        nf_label = class_argmax(nfnet_logits(ctx, pseudo.label.shape[-2:]))
+    def fuse(self, ctx: UDAStepContext, pseudo: PseudoLabels,
+             nfnet_logits: torch.Tensor) -> PseudoLabels:
+        """FIS of ``pseudo`` with the NFNet teacher's target logits
+        ``[B, C, h, w]`` (resized to the labels' size)."""
+        nf_label = class_argmax(resized_logits(nfnet_logits,
+                                               pseudo.label.shape[-2:]))
         ranks = self.class_ranks(ctx, self.dnis_label(pseudo.label, nf_label))
         fused = fis_fuse(pseudo.label, nf_label, ranks, self.k, self.exempt)
-        return PseudoLabels(label=fused,
-                            weight=pseudo.weight,
-                            logits=pseudo.logits)
+        return dataclasses.replace(pseudo, label=fused)
+
+    def refine(self, ctx: UDAStepContext,
+               pseudo: PseudoLabels) -> PseudoLabels:
+        return self.fuse(ctx, pseudo, required_nfnet_logits(ctx))
 
 
 def sample_norm_cfg(sample: Dict) -> Optional[dict]:

@@ -221,12 +221,8 @@ class RareClassMemory(MixAugmenter):
                 ctx: UDAStepContext,
                 mixed: MixedBatch,
                 generator: Optional[torch.Generator] = None) -> MixedBatch:
-        """Paste (with probability ``prob``), then store this step's objects.
-
-        ``generator`` defaults to ``ctx.extras.get('generator')``.
-        """
-        if generator is None:
-            generator = ctx.extras.get('generator')
+        """Paste (with probability ``prob``), then store this step's objects
+        (draws from ``generator``, default torch's global generator)."""
         if ctx.pseudo is not None:
             self.update_frequency(ctx.pseudo.label)
         out = mixed

@@ -20,7 +20,8 @@ class MaskedImageConsistency(ExtraLoss):
     """Student loss on block-masked images against (pseudo-)labels.
 
     Inputs by ``mask_mode`` (``*aug`` adds colour jitter and blur, the blur
-    draw always random, before masking):
+    draw always random and one sigma for the whole masked batch, as MIC's
+    one ``strong_transform`` call on it, before masking):
 
     - ``separate``: the first ``B // 2`` source and the first ``B - B // 2``
       target samples, labels ``[y_S, y_hat]``, weights ``[1, w_T]``; with
@@ -66,9 +67,11 @@ class MaskedImageConsistency(ExtraLoss):
         self.mask_lambda = mask_lambda
         self.scale_all_losses = scale_all_losses
         self.mask_generator = build_mask_generator(mask_generator)
+        # MIC augments the masked batch in one call: one blur sigma for it
         self.strong_aug = StrongAugmentation(color_jitter_strength,
                                              color_jitter_probability,
-                                             blur=True)
+                                             blur=True,
+                                             sigma_draw='batch')
 
     def losses(
         self,

@@ -16,6 +16,7 @@ Getting the label aligned with the (cropped, flipped) target image:
   which holds only without random crops, otherwise a ``ValueError`` says to
   use the seg-field route.
 """
+import dataclasses
 import os.path as osp
 from typing import List, Optional
 
@@ -87,4 +88,4 @@ class SeCoLabels(PseudoLabelRefiner):
                             pseudo.label)
         weight = torch.where(defined, torch.ones_like(pseudo.weight),
                              pseudo.weight)
-        return PseudoLabels(label=label, weight=weight, logits=pseudo.logits)
+        return dataclasses.replace(pseudo, label=label, weight=weight)

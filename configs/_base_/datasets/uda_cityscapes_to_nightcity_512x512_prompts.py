@@ -1,0 +1,28 @@
+# Cityscapes -> NightCity at 1024x512 with 512x512 crops (the base below)
+# plus the labelled night prompt images (data/prompt/{img,gt}, NightCity
+# layout: X.png + X_labelTrainIds.png) resized like the target, rare class
+# sampling and HRDA's pseudo-label margins, as PIG/EGLP train.
+_base_ = ['uda_cityscapes_to_nightcity_512x512.py']
+crop_size = (512, 512)
+prompt_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='Resize', img_scale=(1024, 512), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='Normalize', mean=[123.675, 116.28, 103.53],
+         std=[58.395, 57.12, 57.375], to_rgb=True),
+    dict(type='Pad', size=crop_size, pad_val=0, seg_pad_val=255),
+    dict(type='PackSegInputs'),
+]
+data = dict(
+    train=dict(
+        rare_class_sampling=dict(
+            min_pixels=3000, class_temp=0.01, min_crop_ratio=2.0),
+        target=dict(crop_pseudo_margins=[30, 240, 30, 30]),
+        prompt=dict(
+            type='PromptDataset',
+            data_root='data/prompt',
+            img_dir='img',
+            ann_dir='gt',
+            pipeline=prompt_pipeline)))
