@@ -125,7 +125,9 @@ def test_dataset_cfg(cfg, test_set: bool) -> Dict:
 
 
 def model_cfg(cfg, args: argparse.Namespace) -> Dict:
+    from mmseg.engine.class_set_cfg import config_classes, check_head_classes
     model = dict(cfg.model)
+    check_head_classes(model, *config_classes(cfg))
     model['pretrained'] = None  # all weights come from the checkpoint
     test_cfg = dict(model.get('test_cfg') or {})
     if args.inference_mode == 'whole':
@@ -238,6 +240,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     prefix = args.eval_option.get('imgfile_prefix', osp.join(
         osp.dirname(args.checkpoint), 'labelTrainIds'))
     to_label_id = bool(args.eval_option.get('to_label_id', True))
+    meta = dataset.metainfo  # the class set of tables, plots, legends
     pngs, overlays = planned_outputs(dataset, args, prefix)
     sampler = distributed_sampler(cfg, args, dataset)
     loader = DataLoader(
@@ -265,7 +268,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                        collect_device='gpu',
                        with_confusion=bool(args.plot)) if args.eval else None
     if metric is not None:
-        metric.dataset_meta = getattr(dataset, 'metainfo', None)
+        metric.dataset_meta = meta
     progress = ProgressBar(len(loader), file=sys.stdout) \
         if main_process else None
     written = set()
@@ -285,7 +288,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                     write_show_image(filename, result['pred_sem_seg'],
                                      overlays[rel],
                                      label=result.get('gt_sem_seg'),
-                                     opacity=args.opacity)
+                                     opacity=args.opacity,
+                                     classes=meta['classes'],
+                                     palette=meta['palette'])
             if progress is not None:
                 progress.update()
     written_count = len(written)
