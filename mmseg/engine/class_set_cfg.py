@@ -138,6 +138,8 @@ def _class_ids(value: Any, classes: Sequence[str], key: str) -> List[int]:
 
 def _init_params(part_type: Any) -> Dict[str, inspect.Parameter]:
     from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+    register_all_modules()
     cls = MODELS.get(part_type) if isinstance(part_type, str) else part_type
     if cls is None:
         return {}
