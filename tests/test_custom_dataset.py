@@ -361,6 +361,17 @@ def test_custom_configs_train_and_test_with_their_classes(
     shown = [osp.join(d, f) for d, _, fs in os.walk(tmp_path / 'show')
              for f in fs]
     assert len(shown) == 2
+    ckpt = osp.join(run, 'iter_4.pth')
+    with pytest.raises(ValueError, match='to_label_id=False'):
+        run_test([cfg, ckpt, '--format-only', '--eval-option',
+                  f'imgfile_prefix={tmp_path}/ids'])
+    run_test([cfg, ckpt, '--format-only', '--eval-option',
+              f'imgfile_prefix={tmp_path}/pngs', 'to_label_id=False'])
+    png = Image.open(next(osp.join(d, f) for d, _, fs in
+                          os.walk(tmp_path / 'pngs') for f in fs))
+    palette = load_config(cfg).palette
+    assert png.getpalette()[:3 * n] == [v for c in palette for v in c]
+    assert int(np.array(png).max()) < n
 
 
 def test_training_stops_before_it_starts_on_a_head_mismatch(

@@ -199,6 +199,18 @@ def planned_outputs(dataset, args: argparse.Namespace,
     return pngs, overlays
 
 
+def check_label_id_output(args: argparse.Namespace, to_label_id: bool,
+                          classes) -> None:
+    """``--format-only`` with ``to_label_id`` (Cityscapes label ids) needs
+    the 19 Cityscapes classes; other class sets write train ids."""
+    from mmseg.datasets.cityscapes_labels import CLASSES
+    if args.format_only and to_label_id and tuple(classes) != CLASSES:
+        raise ValueError(
+            f'--format-only writes Cityscapes label ids by default, but the '
+            f'test dataset has {len(classes)} other classes; add '
+            '--eval-option to_label_id=False (train-id PNGs)')
+
+
 def distributed_sampler(cfg, args: argparse.Namespace, dataset):
     """With ``--launcher``: start the process group and return a sampler
     giving each rank its share of ``dataset`` (else ``None``)."""
@@ -241,6 +253,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         osp.dirname(args.checkpoint), 'labelTrainIds'))
     to_label_id = bool(args.eval_option.get('to_label_id', True))
     meta = dataset.metainfo  # the class set of tables, plots, legends
+    check_label_id_output(args, to_label_id, meta['classes'])
     pngs, overlays = planned_outputs(dataset, args, prefix)
     sampler = distributed_sampler(cfg, args, dataset)
     loader = DataLoader(
@@ -283,7 +296,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                 if args.format_only:
                     written.add(save_result_png(
                         result['pred_sem_seg'], pngs[rel], to_label_id,
-                        filename))
+                        filename, palette=meta['palette']))
                 if args.show_dir:
                     write_show_image(filename, result['pred_sem_seg'],
                                      overlays[rel],
