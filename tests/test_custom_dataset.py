@@ -262,6 +262,10 @@ def test_uda_class_lists_by_name_and_num_classes_of_parts():
     assert out['imnet_feature_dist_classes'] == [3, 0]
     assert out['mix_augmenters'][0]['classes'] == [3]
     assert out['mix_augmenters'][0]['num_classes'] == 5
+    dms = resolve_uda_classes(
+        dict(dms=dict(type='DMS', exempt=['vehicle'],
+                      similarity=dict(ema=0.99))), CLASSES5, 'x')['dms']
+    assert dms['exempt'] == [3] and dms['similarity']['num_classes'] == 5
     with pytest.raises(ConfigError, match="no class named 'car'"):
         resolve_uda_classes(dict(imnet_feature_dist_classes=['car']),
                             CLASSES5, 'x')

@@ -29,6 +29,22 @@ CITYSCAPES_ONLY_PARTS = {
                        'rider/motorcycle/bicycle) are Cityscapes train ids',
 }
 HEAD_KEYS = ('decode_head', 'auxiliary_head')
+# Sub-configs built without a ``type`` (key -> the class that builds them).
+UNTYPED_PARTS = ('similarity',)
+
+
+def _untyped_part(key: str) -> Any:
+    """The class FIS/DMS build an untyped ``similarity`` dict with (found
+    through FIS's module, wherever the method's files live)."""
+    if key == 'similarity':
+        import sys
+        from mmseg.registry import MODELS
+        from mmseg.utils import register_all_modules
+        register_all_modules()
+        fis = MODELS.get('FIS')
+        return getattr(sys.modules[fis.__module__], 'ClassSimilarity', None) \
+            if fis is not None else None
+    return None
 
 
 def _dataset_classes(ds_cfg: Dict, key: str) -> Tuple[Tuple[str, ...], str]:
@@ -176,6 +192,8 @@ def resolve_uda_classes(uda: Any, classes: Sequence[str], where: str,
         else:
             out[k] = resolve_uda_classes(v, classes, where, f'{key}.{k}')
     part = out.get('type')
+    if part is None and key.rsplit('.', 1)[-1] in UNTYPED_PARTS:
+        part = _untyped_part(key.rsplit('.', 1)[-1])
     if part is None or key == 'uda':
         return out
     if not cityscapes and part in CITYSCAPES_ONLY_PARTS:
