@@ -103,7 +103,7 @@ def test_rgb_labels_through_the_config_palette_name_an_unknown_colour(
     save(str(tmp_path / 'lbl' / 'y_color.png'), rgb)
     load_converter().main([
         str(tmp_path), '--ann-dir', 'lbl', '--seg-map-suffix', '_color.png',
-        '--palette-labels', '--config', cfg])
+        '--palette-labels', '--config', cfg, '--nproc', '2'])
     out = read(str(tmp_path / 'lbl' / 'x_labelTrainIds.png'))
     np.testing.assert_array_equal(out, [[0, 0, 0], [1, 1, 255]])
     captured = capsys.readouterr()
