@@ -21,7 +21,8 @@ from mmseg.datasets.class_stats import ClassStatsError
 from mmseg.datasets.rare_class_sampling import RareClassSampler
 from mmseg.engine.build import model_cfg_from
 from mmseg.engine.class_set_cfg import resolve_uda_classes
-from mmseg.engine.config_loader import ConfigError, load_config
+from mmseg.config import load_config
+from mmseg.errors import ConfigError
 from mmseg.evaluation.visualize import show_image
 
 CLASSES5 = ('flat', 'construction', 'nature and sky', 'vehicle',

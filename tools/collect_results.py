@@ -3,7 +3,9 @@
     python tools/collect_results.py work_dirs/local-exp1 [--classes rider bus]
         [--plot sweep.png]
 
-Reads the last ``mIoU`` evaluation of each run's log, groups runs whose names
+Reads the last ``mIoU`` evaluation of each run's log (the validation during
+training: val-split numbers, not the test-server numbers papers report for
+Dark Zurich and ACDC), groups runs whose names
 differ only in the ``_s<seed>`` suffix, and prints mean, std and the seeds'
 values, plus the mean IoU of the requested classes. ``--plot`` draws each
 method's mean mIoU with its seed spread.
@@ -18,6 +20,8 @@ from collections import defaultdict
 from typing import Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 METRIC = re.compile(r'(\b(?:mIoU|aAcc|mAcc|IoU\.[\w ]+?)): (nan|[\d.]+)')
 RUN_NAME = re.compile(r'^\d{6}_\d{4,6}_(?P<name>.+)_(?P<id>[0-9a-f]{5})$')
@@ -61,8 +65,8 @@ def group_by_method(runs: Dict[str, Dict[str, float]]
 def summarise(runs: Dict[str, Dict[str, float]],
               classes: List[str]) -> List[str]:
     groups = group_by_method(runs)
-    header = ['method', 'n', 'mIoU mean', 'std', 'per seed'] + [
-        f'IoU {c}' for c in classes
+    header = ['method', 'n', 'val mIoU mean', 'std', 'per seed'] + [
+        f'val IoU {c}' for c in classes
     ]
     lines = [' | '.join(header)]
     for method, seeds in sorted(groups.items()):
@@ -84,6 +88,7 @@ def main(argv=None) -> List[str]:
     parser.add_argument('sweep_dirs', nargs='+')
     parser.add_argument('--classes', nargs='*', default=[])
     parser.add_argument('--plot', help='PNG: mIoU per method, seed spread')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     runs = {}
     for sweep in args.sweep_dirs:
@@ -100,11 +105,11 @@ def main(argv=None) -> List[str]:
         from mmseg.evaluation.plots import plot_sweep
         groups = group_by_method(runs)
         plot_sweep({method: {seed: m['mIoU'] for seed, m in seeds.items()}
-                    for method, seeds in sorted(groups.items())}, args.plot)
+                    for method, seeds in sorted(groups.items())}, args.plot,
+                   metric='val mIoU')
         print(f'wrote {args.plot}')
     return lines
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

@@ -7,6 +7,8 @@
     python tools/test.py CONFIG CHECKPOINT --show-dir preds --opacity 0.5
     python tools/test.py CONFIG CHECKPOINT --test-set --format-only \\
         --eval-option imgfile_prefix=labelTrainIds to_label_id=False
+    python tools/test.py CONFIG CHECKPOINT --test-set --format-only \\
+        --eval-option imgfile_prefix=preds pack=test_submission.zip
 
 On several processes (each evaluates its share; the metric gathers all):
 
@@ -30,10 +32,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
 
-from mmseg.engine.config_keys import check_eval_metrics  # noqa: E402
-from mmseg.engine.config_loader import (add_cfg_options_argument,  # noqa: E402
-                                        load_config)
-from mmseg.utils.cli import ensure_output_dir, run_cli  # noqa: E402
+from mmseg.config import (add_cfg_options_argument,  # noqa: E402
+                          check_eval_metrics, load_config)
+from mmseg.utils.cli import (add_debug_argument,  # noqa: E402
+                             ensure_output_dir, run_cli)
 
 HRDA_OUTPUTS = {'LR': 0.0, 'HR': 1.0}
 TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')
@@ -63,7 +65,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default={},
         help='imgfile_prefix=DIR (default: labelTrainIds in the work dir) '
         'to_label_id=True|False keep_subdirs=True|False (PNGs under the '
-        'images\' sub-folders)')
+        'images\' sub-folders) confidence=True (16-bit max-softmax maps in '
+        'DIR/confidence) pack=FILE.zip (then pack the server\'s zip, as '
+        'tools/pack_submission.py)')
     parser.add_argument(
         '--out', help='with --eval: write all metrics (summary and per '
         'class, as printed) to this .json file')
@@ -99,7 +103,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='evaluate on several processes (torchrun / srun)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_cfg_options_argument(parser)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
+    if not osp.exists(args.config):  # a typo: named, exit 1 (no usage)
+        raise FileNotFoundError(
+            f'config file or work dir not found: {args.config}')
     if args.eval and args.format_only:
         parser.error('--eval and --format-only are exclusive')
     if (args.out or args.plot) and not args.eval:
@@ -109,11 +117,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                      'give a path ending in .json')
     if not args.eval and not args.format_only and not args.show_dir:
         parser.error('give at least one of --eval, --format-only, --show-dir')
-    from mmseg.engine.run_dir import RunDirError, resolve_run
-    try:
-        args.config, args.checkpoint = resolve_run(args.config, args.checkpoint)
-    except RunDirError as err:
-        parser.error(str(err))
+    from mmseg.engine.run_dir import resolve_run
+    args.config, args.checkpoint = resolve_run(args.config, args.checkpoint)
     return args
 
 
@@ -211,6 +216,19 @@ def check_label_id_output(args: argparse.Namespace, to_label_id: bool,
             '--eval-option to_label_id=False (train-id PNGs)')
 
 
+def save_confidence(result: Dict, png: str, prefix: str) -> None:
+    """Write ``result['seg_confidence']`` as a 16-bit PNG at ``png``'s
+    place below ``<prefix>/confidence``."""
+    from mmseg.evaluation.submission import (SubmissionError,
+                                             save_confidence_png)
+    if result.get('seg_confidence') is None:
+        raise SubmissionError('this network gives no per-pixel confidence '
+                              '(e.g. test_model fusion); leave out '
+                              'confidence=True')
+    save_confidence_png(result['seg_confidence'], osp.join(
+        prefix, 'confidence', osp.relpath(png, prefix)))
+
+
 def distributed_sampler(cfg, args: argparse.Namespace, dataset):
     """With ``--launcher``: start the process group and return a sampler
     giving each rank its share of ``dataset`` (else ``None``)."""
@@ -229,6 +247,10 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     cfg = load_config(args.config, args.cfg_options)
     from mmseg.engine.build import apply_host_allocator
     apply_host_allocator(cfg)  # refuses a bad value before any output
+    dataset_cfg = test_dataset_cfg(cfg, args.test_set)
+    from mmseg.evaluation.submission.from_test import submission_request
+    submission = submission_request(args.eval_option, dataset_cfg,
+                                    args.format_only)
     check_outputs(args)
     import torch
     from mmengine.dist import is_main_process
@@ -247,11 +269,11 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     from mmseg.utils import register_all_modules
     register_all_modules()
 
-    dataset_cfg = test_dataset_cfg(cfg, args.test_set)
     dataset = DATASETS.build(dataset_cfg)
     prefix = args.eval_option.get('imgfile_prefix', osp.join(
         osp.dirname(args.checkpoint), 'labelTrainIds'))
-    to_label_id = bool(args.eval_option.get('to_label_id', True))
+    to_label_id = bool(args.eval_option.get('to_label_id',
+                                            not submission.pack))
     meta = dataset.metainfo  # the class set of tables, plots, legends
     check_label_id_output(args, to_label_id, meta['classes'])
     pngs, overlays = planned_outputs(dataset, args, prefix)
@@ -277,7 +299,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     model.to(device).eval()
 
     # 'gpu' collection = all_gather of the per-image areas (gloo or NCCL)
-    metric = IoUMetric(title=eval_title(dataset_cfg, test_model),
+    split = 'test' if args.test_set else 'val'  # data.test: the val split
+    metric = IoUMetric(title=eval_title(dataset_cfg, test_model, split),
                        collect_device='gpu',
                        with_confusion=bool(args.plot)) if args.eval else None
     if metric is not None:
@@ -287,7 +310,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     written = set()
     with torch.no_grad():
         for batch in loader:
-            results = model.val_step(batch)
+            results = model.val_step({**batch, 'with_confidence': True}
+                                     if submission.confidence else batch)
             if metric is not None:
                 metric.process(batch, results)
             for result in results:
@@ -297,6 +321,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                     written.add(save_result_png(
                         result['pred_sem_seg'], pngs[rel], to_label_id,
                         filename, palette=meta['palette']))
+                    if submission.confidence:
+                        save_confidence(result, pngs[rel], prefix)
                 if args.show_dir:
                     write_show_image(filename, result['pred_sem_seg'],
                                      overlays[rel],
@@ -314,15 +340,25 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         print()
         if args.format_only:
             print(f'wrote {written_count} prediction PNGs to {prefix}')
+        if submission.pack:
+            from mmseg.evaluation.submission import pack_submission
+            report = pack_submission(prefix, submission.dataset,
+                                     submission.test_root, submission.pack,
+                                     conditions=submission.conditions)
+            print(f'wrote {report.out}: {report.files} PNGs for '
+                  f'{report.images} test images ({submission.dataset} '
+                  'server layout)')
         if args.show_dir:
             print(f'wrote {len(overlays)} images (with labels: image | '
                   f'ground truth | prediction) to {args.show_dir}')
     metrics = metric.evaluate(len(dataset)) if metric is not None else {}
     if metric is not None and main_process and (args.out or args.plot):
         from mmseg.evaluation.report import write_evaluation_outputs
+        from mmseg.evaluation.titles import split_of
         context = dict(config=args.config, checkpoint=args.checkpoint,
                        network=test_model,
-                       data='data.test_set' if args.test_set else 'data.test')
+                       data='data.test_set' if args.test_set else 'data.test',
+                       split=split_of(dataset_cfg, split))
         for path in write_evaluation_outputs(
                 metrics, metric.class_names, metric.confusion, args.out,
                 args.plot, context):

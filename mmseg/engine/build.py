@@ -11,10 +11,10 @@ from typing import Any, Dict, Optional, Tuple, Union
 
 from mmengine.config import Config, ConfigDict
 
+from mmseg.errors import ConfigError
 from .checkpoint_config import (checkpoint_hook_cfg,
                                 warn_save_best_without_evaluation)
 from .class_set_cfg import apply_class_set
-from .config_loader import ConfigError
 from .visualizer_cfg import visualizer_from
 
 DEFAULT_LOG_INTERVAL = 50
@@ -189,7 +189,7 @@ def eval_title_of(cfg: Config) -> str:
     from mmseg.evaluation.titles import deployed_network, eval_title
     data = cfg.get('data') or {}
     return eval_title(data.get('val', data.get('test')) or {},
-                      deployed_network(cfg))
+                      deployed_network(cfg), default_split='val')
 
 
 AUTO_SCALE_LR_KEYS = ('enable', 'base_batch_size')

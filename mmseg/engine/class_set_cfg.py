@@ -18,7 +18,7 @@ import inspect
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from mmseg.datasets.cityscapes_labels import CLASSES as CITYSCAPES_CLASSES
-from .config_loader import ConfigError
+from mmseg.errors import ConfigError
 
 # UDA keys that hold a list of classes (names or train ids).
 CLASS_LIST_KEYS = ('imnet_feature_dist_classes', 'classes', 'exempt',

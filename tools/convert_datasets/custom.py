@@ -40,7 +40,7 @@ from _mapping import (IGNORE_ID, MappingError, palette_mapping,  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from mmseg.engine.config_loader import ConfigError  # noqa: E402
+from mmseg.errors import ConfigError  # noqa: E402
 
 DEFAULT_OUT_SUFFIX = '_labelTrainIds.png'
 
@@ -142,7 +142,7 @@ def config_class_set(path: str) -> Tuple[Tuple[str, ...], list]:
     """``(classes, palette)`` of a config's training (or test) dataset."""
     from mmseg.datasets.class_set import resolve_class_set
     from mmseg.engine.class_set_cfg import (_train_dataset, config_classes)
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config import load_config
     cfg = load_config(path)
     classes, _ = config_classes(cfg)
     ds, _ = _train_dataset(cfg)
