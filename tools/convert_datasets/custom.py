@@ -41,6 +41,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from mmseg.errors import ConfigError  # noqa: E402
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 DEFAULT_OUT_SUFFIX = '_labelTrainIds.png'
 
@@ -242,6 +243,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument('--no-stats', action='store_true',
                         help='write no stats (e.g. for val labels)')
     add_nproc(parser)
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -277,5 +279,4 @@ def main(argv: Optional[List[str]] = None) -> str:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))
