@@ -49,16 +49,47 @@ def test_matches_the_confusion_matrix_over_the_whole_dataset():
 def test_totals_are_summed_not_averaged_per_image():
     preds = [np.zeros((1, 1), np.int64), np.ones((1, 9), np.int64)]
     labels = [np.ones((1, 1), np.int64), np.ones((1, 9), np.int64)]
-    out = run(IoUMetric(classes=('a', 'b'), print_table=False), preds, labels)
+    out = run(IoUMetric(classes=('a', 'b'), print_table=False,
+                        absent_class_iou='zero'), preds, labels)
     assert out['IoU.b'] == 90.0 and out['IoU.a'] == 0.0  # 9/10, not 0.5
     assert out['mIoU'] == 45.0
 
 
-def test_class_predicted_but_absent_counts_as_zero():
-    out = run(IoUMetric(classes=('a', 'b'), print_table=False),
+def test_class_predicted_but_absent_counts_as_zero_in_reference_mode():
+    out = run(IoUMetric(classes=('a', 'b'), print_table=False,
+                        absent_class_iou='zero'),
               [np.array([[0, 1]])], [np.array([[0, 0]])])
     assert out['IoU.b'] == 0.0 and math.isnan(out['Acc.b'])
     assert out['mIoU'] == 25.0
+
+
+def test_class_absent_from_the_labels_is_na_and_leaves_the_mean(
+        monkeypatch):
+    """HRDA#44: a binary set whose val images lack one class."""
+    import mmseg.evaluation.iou_metric as iou_module
+    logged = []
+    monkeypatch.setattr(iou_module, 'print_log',
+                        lambda msg, **kw: logged.append(msg))
+    metric = IoUMetric(classes=('background', 'object'), print_table=True)
+    out = run(metric, [np.array([[0, 1, 0, 0]])], [np.array([[0, 0, 0, 0]])])
+    assert math.isnan(out['IoU.object']) and math.isnan(out['Acc.object'])
+    assert out['IoU.background'] == 75.0
+    assert out['mIoU'] == 75.0 and math.isfinite(out['mIoU'])
+    table = '\n'.join(logged)
+    row = [line for line in table.splitlines() if 'object' in line][0]
+    assert 'n/a' in row and 'nan' not in table
+
+
+def test_absent_class_iou_is_checked():
+    with pytest.raises(ValueError, match='absent_class_iou'):
+        IoUMetric(absent_class_iou='skip')
+
+
+def test_subsets_given_by_name():
+    out = run(IoUMetric(classes=CLASSES, print_table=False,
+                        extra_class_subsets={'ab': ['a', 'b']}),
+              PREDS, LABELS)
+    assert out['ab'] == round((out['IoU.a'] + out['IoU.b']) / 2, 2)
 
 
 def test_ignored_pixels_and_out_of_range_predictions():
@@ -69,7 +100,8 @@ def test_ignored_pixels_and_out_of_range_predictions():
 def test_synthia_subsets_and_dataset_meta_classes():
     metric = IoUMetric(synthia_classes=True, print_table=False,
                        extra_class_subsets={'mIoU2': [0, 1]})
-    metric.dataset_meta = dict(classes=tuple(f'c{i}' for i in range(19)))
+    from mmseg.datasets.cityscapes_labels import CLASSES as CS
+    metric.dataset_meta = dict(classes=CS)
     label = np.arange(19).reshape(1, 19)
     pred = label.copy()
     pred[0, 3] = 9  # wall taken for terrain: wall 0, terrain 1/2
@@ -78,7 +110,7 @@ def test_synthia_subsets_and_dataset_meta_classes():
     assert out['mIoU16'] == 93.75  # wall counted, terrain not
     assert out['mIoU'] == round((17 + 0.5) / 19 * 100, 2)
     assert out['mIoU2'] == 100.0
-    assert 'IoU.c18' in out
+    assert 'IoU.bicycle' in out
 
 
 def test_label_read_from_seg_map_path_when_missing(tmp_path):

@@ -97,6 +97,11 @@ def test_analyze_logs_draws_curves_of_several_runs(runs, tmp_path):
                              str(tmp_path / 'x.png')])
 
 
+def _number(cell):
+    """A table cell: ``n/a`` (a class without label pixels) is NaN."""
+    return math.nan if cell == 'n/a' else float(cell)
+
+
 def _printed_tables(text):
     """``({class: (IoU, Acc)}, {summary key: value})`` from the log."""
     per_class, summary, header = {}, {}, None
@@ -111,12 +116,12 @@ def _printed_tables(text):
             continue
         cells = [c.strip() for c in line.strip('|').split('|')]
         if section == 'class' and cells[0] != 'Class':
-            per_class[cells[0]] = tuple(float(c) for c in cells[1:])
+            per_class[cells[0]] = tuple(_number(c) for c in cells[1:])
         elif section == 'summary':
             if header is None:
                 header = cells
             else:
-                summary = dict(zip(header, (float(c) for c in cells)))
+                summary = dict(zip(header, (_number(c) for c in cells)))
     return per_class, summary
 
 

@@ -130,7 +130,11 @@ def test_dataset_cfg(cfg, test_set: bool) -> Dict:
 
 
 def apply_test_overrides(cfg, args: argparse.Namespace) -> None:
-    """``--inference-mode`` and ``--hrda-out`` written into ``cfg.model``."""
+    """``--inference-mode`` and ``--hrda-out`` written into ``cfg.model``,
+    after checking the heads' ``num_classes`` against the dataset's classes
+    (``ConfigError`` naming both)."""
+    from mmseg.engine.class_set_cfg import check_head_classes, config_classes
+    check_head_classes(dict(cfg.model), *config_classes(cfg))
     test_cfg = dict(cfg.model.get('test_cfg') or {})
     if args.inference_mode == 'whole':
         test_cfg['mode'] = 'whole'
@@ -224,6 +228,18 @@ def as_metric_sample(result, batch: Dict, index: int) -> Dict:
     return sample
 
 
+def check_label_id_output(args: argparse.Namespace, to_label_id: bool,
+                          classes) -> None:
+    """``--format-only`` with ``to_label_id`` (Cityscapes label ids) needs
+    the 19 Cityscapes classes; other class sets write train ids."""
+    from mmseg.datasets.cityscapes_labels import CLASSES
+    if args.format_only and to_label_id and tuple(classes) != CLASSES:
+        raise ValueError(
+            f'--format-only writes Cityscapes label ids by default, but the '
+            f'test dataset has {len(classes)} other classes; add '
+            '--eval-option to_label_id=False (train-id PNGs)')
+
+
 def save_confidence(result: Dict, png: str, prefix: str) -> None:
     """Write ``result['seg_confidence']`` as a 16-bit PNG at ``png``'s
     place below ``<prefix>/confidence``."""
@@ -281,6 +297,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         osp.dirname(args.checkpoint), 'labelTrainIds'))
     to_label_id = bool(args.eval_option.get('to_label_id',
                                             not submission.pack))
+    meta = dataset.metainfo  # the class set of tables, plots, legends
+    check_label_id_output(args, to_label_id, meta['classes'])
     pngs, overlays = planned_outputs(dataset, args, prefix)
     report_unlisted_images(dataset)
     sampler = distributed_sampler(cfg, args, dataset)
@@ -302,7 +320,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                        collect_device='gpu',
                        with_confusion=bool(args.plot)) if args.eval else None
     if metric is not None:
-        metric.dataset_meta = getattr(dataset, 'metainfo', None)
+        metric.dataset_meta = meta
     progress = ProgressBar(len(loader), file=sys.stdout) \
         if main_process else None
     written = set()
@@ -321,7 +339,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                 if args.format_only:
                     written.add(save_result_png(
                         result['pred_sem_seg'], pngs[rel], to_label_id,
-                        filename))
+                        filename, palette=meta['palette']))
                     if submission.confidence:
                         save_confidence(result, pngs[rel], prefix)
                 if args.show_dir:

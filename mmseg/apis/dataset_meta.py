@@ -1,9 +1,9 @@
 """The class names and palette of a config: its test dataset's
 (``classes``/``palette`` of the dataset class ``data.test.type`` names), the
 one source of the class set."""
-import colorsys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
+from mmseg.datasets.class_set import default_palette, resolve_class_set
 from mmseg.errors import ConfigError
 
 
@@ -20,22 +20,16 @@ def test_dataset_cfg(cfg: Any) -> Optional[dict]:
     return dataset
 
 
-def numbered_palette(num_classes: int) -> List[List[int]]:
-    """``num_classes`` distinct RGB colours (hues around the circle)."""
-    return [[int(255 * v) for v in colorsys.hsv_to_rgb(i / num_classes,
-                                                        0.8, 0.9)]
-            for i in range(num_classes)]
-
-
 def dataset_meta(cfg: Any, num_classes: int) -> Dict[str, Any]:
     """``{'classes': tuple of names, 'palette': [[R, G, B], ...]}``.
 
-    From the class of ``data.test.type``; a config without a data section
+    The ``classes``/``palette`` the test dataset's config gives, else those
+    of the class ``data.test.type`` names; a config without a data section
     gets ``class 0 .. class C-1`` and generated colours.
 
     Raises:
         ConfigError: the dataset's class count differs from the model's
-            ``num_classes``.
+            ``num_classes``, or its class set is malformed.
     """
     from mmseg.registry import DATASETS
     dataset = test_dataset_cfg(cfg)
@@ -43,10 +37,15 @@ def dataset_meta(cfg: Any, num_classes: int) -> Dict[str, Any]:
         'type') else None
     if cls is None:
         return dict(classes=tuple(f'class {i}' for i in range(num_classes)),
-                    palette=numbered_palette(num_classes))
-    classes = tuple(cls.CLASSES)
+                    palette=default_palette(num_classes))
+    try:
+        classes, palette = resolve_class_set(
+            f'data.test ({dataset["type"]})', dataset.get('classes'),
+            dataset.get('palette'), cls.CLASSES, cls.PALETTE)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
     if len(classes) != num_classes:
         raise ConfigError(
-            f'data.test.type={dataset["type"]} has {len(classes)} classes '
+            f'data.test ({dataset["type"]}) has {len(classes)} classes '
             f'but the model predicts {num_classes} (decode_head.num_classes)')
-    return dict(classes=classes, palette=[list(c) for c in cls.PALETTE])
+    return dict(classes=classes, palette=palette)

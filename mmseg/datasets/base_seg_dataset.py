@@ -22,6 +22,7 @@ from mmengine.logging import print_log
 from torch.utils.data import Dataset
 
 from mmseg.registry import DATASETS, TRANSFORMS
+from .class_set import resolve_class_set
 from .cityscapes_labels import CLASSES, PALETTE
 from .transforms.crop import RandomCrop
 from .transforms.loading import CorruptFileError, LoadImageFromFile, read_label
@@ -69,6 +70,17 @@ class CustomSegDataset(Dataset):
         crop_pseudo_margins: ``[top, bottom, left, right]``: add a
             ``valid_pseudo_mask`` (see :class:`AddValidPseudoMask`).
         max_load_failures: consecutive corrupt files tolerated in training.
+        classes: class names, index = train id; default the class's
+            ``CLASSES`` (the 19 Cityscapes classes). The one source of the
+            class set: heads, metric, plots, legends and rare class
+            sampling follow it.
+        palette: one ``[R, G, B]`` per class; default the class's
+            ``PALETTE`` when ``classes`` is not given, else
+            :func:`default_palette`.
+
+    Raises:
+        ValueError: ``palette`` and ``classes`` differ in length, a colour
+            is not three values in 0..255, or a class name repeats.
     """
 
     CLASSES: Tuple[str, ...] = CLASSES
@@ -85,7 +97,12 @@ class CustomSegDataset(Dataset):
                  test_mode: bool = False,
                  ignore_index: int = 255,
                  crop_pseudo_margins: Optional[Sequence[int]] = None,
-                 max_load_failures: int = 10) -> None:
+                 max_load_failures: int = 10,
+                 classes: Optional[Sequence[str]] = None,
+                 palette: Optional[Sequence[Sequence[int]]] = None) -> None:
+        self.CLASSES, self.PALETTE = resolve_class_set(
+            type(self).__name__, classes, palette,
+            type(self).CLASSES, type(self).PALETTE)
         self.data_root = data_root
         self.img_dir = self._join_root(img_dir)
         self.ann_dir = self._join_root(ann_dir)

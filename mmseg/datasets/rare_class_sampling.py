@@ -9,15 +9,39 @@ labels by file name (``/`` or ``\\`` separators); stats that list no class
 or none of the dataset's files raise :class:`ClassStatsError`.
 """
 import json
+import logging
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine.logging import print_log
 
 from .class_stats import ClassStatsError, class_pixel_total, stats_file_key
 
 STATS_FILE = 'sample_class_stats.json'
 WITH_CLASS_FILE = 'samples_with_class.json'
+# Below this share of eligible source images the sampler warns (DAFormer#60).
+MIN_ELIGIBLE_SHARE = 0.1
+
+
+def pixels_of(min_pixels: float, crop_pixels: Optional[int]) -> float:
+    """``min_pixels`` in pixels: a value below 1 is a fraction of the
+    training crop's ``crop_pixels`` (``h * w``).
+
+    Raises:
+        ClassStatsError: a fraction without a crop, or a negative value.
+    """
+    if min_pixels < 0:
+        raise ClassStatsError(f'rare_class_sampling.min_pixels={min_pixels} '
+                              'must be >= 0')
+    if 0 < min_pixels < 1:
+        if not crop_pixels:
+            raise ClassStatsError(
+                f'rare_class_sampling.min_pixels={min_pixels} is a fraction '
+                'of the crop, but the source pipeline has no RandomCrop; '
+                'give a pixel count')
+        return min_pixels * crop_pixels
+    return min_pixels
 
 
 def class_probabilities(sample_class_stats: Sequence[dict],
@@ -59,9 +83,16 @@ class RareClassSampler:
         stats_dir: folder with the two stats files (the source data root).
         file_to_idx: source label basename -> dataset index.
         class_temp: temperature ``T`` (0.01).
-        min_pixels: a file counts for a class above this many pixels.
+        min_pixels: a file counts for a class above this many pixels (in
+            its stats, i.e. at the label's resolution); a value below 1 is
+            a fraction of ``crop_pixels`` (e.g. 0.01 = 1 % of the crop).
         min_crop_ratio: a crop must hold more than
             ``min_pixels * min_crop_ratio`` pixels of the class (0 = off).
+        crop_pixels: ``h * w`` of the source training crop (for a
+            fractional ``min_pixels``).
+
+    Logs a warning naming ``rare_class_sampling.min_pixels`` when fewer than
+    10 % of the dataset's labelled images hold any class above it.
 
     Raises:
         FileNotFoundError: a stats file is missing.
@@ -73,9 +104,11 @@ class RareClassSampler:
 
     def __init__(self, stats_dir: str, file_to_idx: Dict[str, int],
                  class_temp: float = 0.01, min_pixels: int = 3000,
-                 min_crop_ratio: float = 0.5) -> None:
+                 min_crop_ratio: float = 0.5,
+                 crop_pixels: Optional[int] = None) -> None:
         self.class_temp = class_temp
-        self.min_pixels = min_pixels
+        self.min_pixels_setting = min_pixels
+        self.min_pixels = pixels_of(min_pixels, crop_pixels)
         self.min_crop_ratio = min_crop_ratio
         stats = self._read_json(stats_dir, STATS_FILE, list)
         self.classes, self.probs = class_probabilities(
@@ -86,6 +119,16 @@ class RareClassSampler:
         self.indices_with_class = {
             c: self._indices(c, with_class, file_to_idx, stats_dir)
             for c in self.classes}
+        self.eligible_share = len(set().union(
+            *self.indices_with_class.values())) / len(file_to_idx)
+        if self.eligible_share < MIN_ELIGIBLE_SHARE:
+            print_log(
+                f'rare_class_sampling.min_pixels={self.min_pixels_setting} '
+                f'({self.min_pixels:.0f} pixels) leaves '
+                f'{self.eligible_share:.1%} of the {len(file_to_idx)} source '
+                'images eligible; rare class sampling draws from these '
+                'alone. Lower it, or give a fraction of the crop (e.g. '
+                'min_pixels=0.01)', logger='current', level=logging.WARNING)
 
     @staticmethod
     def _read_json(stats_dir: str, name: str, kind: type):
@@ -140,8 +183,9 @@ class RareClassSampler:
                 f'{osp.join(stats_dir, WITH_CLASS_FILE)} ({len(listed)} '
                 f'files list the class, {len(present)} of them in the '
                 f'dataset, the largest with {max(present, default=0)} '
-                'pixels); lower rare_class_sampling.min_pixels or check '
-                'the stats belong to this dataset')
+                'pixels); lower rare_class_sampling.min_pixels (a value '
+                'below 1 is a fraction of the crop) or check the stats '
+                'belong to this dataset')
         return indices
 
     @property

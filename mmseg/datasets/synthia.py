@@ -2,14 +2,20 @@
 ``GT/LABELS/*_labelTrainIds.png``."""
 from mmseg.registry import DATASETS
 from .base_seg_dataset import CustomSegDataset
+from .cityscapes_labels import CLASSES
 
-# Train ids that SYNTHIA never labels (terrain, truck, train): the 16-class
+# Classes that SYNTHIA never labels (terrain, truck, train): the 16-class
 # protocol drops them; the 13-class one also drops wall, fence and pole.
-SYNTHIA_ABSENT_CLASSES = (9, 14, 16)
-SYNTHIA_16_CLASSES = tuple(c for c in range(19)
-                           if c not in SYNTHIA_ABSENT_CLASSES)
-SYNTHIA_13_CLASSES = tuple(c for c in SYNTHIA_16_CLASSES
-                           if c not in (3, 4, 5))
+# Named, so that the subsets follow the dataset's class set.
+SYNTHIA_ABSENT_NAMES = ('terrain', 'truck', 'train')
+SYNTHIA_13_DROPPED_NAMES = ('wall', 'fence', 'pole')
+SYNTHIA_16_NAMES = tuple(c for c in CLASSES if c not in SYNTHIA_ABSENT_NAMES)
+SYNTHIA_13_NAMES = tuple(c for c in SYNTHIA_16_NAMES
+                         if c not in SYNTHIA_13_DROPPED_NAMES)
+# The same as Cityscapes train ids.
+SYNTHIA_ABSENT_CLASSES = tuple(CLASSES.index(c) for c in SYNTHIA_ABSENT_NAMES)
+SYNTHIA_16_CLASSES = tuple(CLASSES.index(c) for c in SYNTHIA_16_NAMES)
+SYNTHIA_13_CLASSES = tuple(CLASSES.index(c) for c in SYNTHIA_13_NAMES)
 
 
 @DATASETS.register_module()

@@ -19,7 +19,7 @@ from mmseg.registry import DATASETS
 from .base_seg_dataset import Index, split_index
 from .class_stats import ClassStatsError, stats_file_key
 from .rare_class_sampling import RareClassSampler
-from .transforms.crop import random_crop_box
+from .transforms.crop import RandomCrop, random_crop_box
 
 SYNC_CROP_KEYS = ('img', 'gt_semantic_seg', 'valid_pseudo_mask')
 
@@ -52,7 +52,8 @@ class UDADataset:
             config without ``pipeline`` uses the source pipeline (labelled
             night images are prepared like the labelled day images).
         rare_class_sampling: ``dict(class_temp, min_pixels, min_crop_ratio
-            [, stats_dir])``; ``stats_dir`` defaults to the source data root.
+            [, stats_dir])``; ``stats_dir`` defaults to the source data root;
+            ``min_pixels`` below 1 is a fraction of the source crop.
         sync_crop_size: ``(h, w)``: crop the same window from source and
             target after their pipelines.
     """
@@ -103,7 +104,16 @@ class UDADataset:
                     'rare class sampling matches stats to labels by file '
                     f"name, but {other} and {info['seg_map']} share {name!r}")
             file_to_idx[name] = i
-        return RareClassSampler(stats_dir, file_to_idx, **cfg)
+        return RareClassSampler(stats_dir, file_to_idx,
+                                crop_pixels=self._source_crop_pixels(),
+                                **cfg)
+
+    def _source_crop_pixels(self) -> Optional[int]:
+        """``h * w`` of the source pipeline's RandomCrop (None without)."""
+        tail = getattr(getattr(self.source, '_tail', None), 'transforms', [])
+        if tail and isinstance(tail[0], RandomCrop):
+            return tail[0].crop_size[0] * tail[0].crop_size[1]
+        return None
 
     @property
     def metainfo(self) -> dict:

@@ -14,6 +14,7 @@ from mmengine.config import Config, ConfigDict
 from mmseg.errors import ConfigError
 from .checkpoint_config import (checkpoint_hook_cfg,
                                 warn_save_best_without_evaluation)
+from .class_set_cfg import apply_class_set
 from .visualizer_cfg import visualizer_from
 
 DEFAULT_LOG_INTERVAL = 50
@@ -35,11 +36,13 @@ def _require(cfg: Config, key: str) -> Any:
 
 
 def model_cfg_from(cfg: Config) -> Dict:
-    """The model to train: the segmentor, or the UDA wrapper around it."""
+    """The model to train: the segmentor, or the UDA wrapper around it,
+    checked against the dataset's class set (:mod:`.class_set_cfg`)."""
     model = _plain(_require(cfg, 'model'))
-    if not cfg.get('uda'):
+    model, uda = apply_class_set(
+        model, _plain(cfg.uda) if cfg.get('uda') else None, cfg)
+    if uda is None:
         return model
-    uda = _plain(cfg.uda)
     uda['model'] = model
     uda['max_iters'] = int(_require(cfg, 'runner')['max_iters'])
     return uda

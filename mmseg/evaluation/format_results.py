@@ -8,7 +8,7 @@ Cityscapes server), PIL mode ``P``.
 import os
 import os.path as osp
 import tempfile
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -29,11 +29,11 @@ def _palette_bytes(palette) -> list:
 
 
 def save_result_png(pred: Any, out_file: str, to_label_id: bool = True,
-                    what: str = '', palette: Any = None) -> str:
+                    what: str = '',
+                    palette: Optional[Sequence[Sequence[int]]] = None) -> str:
     """Write one prediction (``[H, W]`` train ids) to ``out_file`` (folders
-    created) and return it; ``what`` names the image in errors. The PNG's
-    colour table (for viewing only; the pixel values are the ids) is
-    ``palette`` for train ids (default Cityscapes')."""
+    created) and return it; ``what`` names the image in errors. Train-id
+    PNGs carry ``palette`` (the dataset's; default Cityscapes)."""
     if isinstance(pred, torch.Tensor):
         pred = pred.detach().cpu().numpy()
     pred = np.asarray(pred).squeeze()
@@ -43,8 +43,8 @@ def save_result_png(pred: Any, out_file: str, to_label_id: bool = True,
     pred = pred.astype(np.uint8)
     if to_label_id:
         pred, palette = trainid_to_id_lut()[pred], ID_PALETTE
-    else:
-        palette = PALETTE if palette is None else palette
+    elif palette is None:
+        palette = PALETTE
     png = Image.fromarray(pred).convert('P')
     png.putpalette(_palette_bytes(palette))
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)

@@ -4,8 +4,12 @@ metric.
 Per image: pixels whose label is ``ignore_index`` are dropped; intersection,
 prediction and label areas per class are histogrammed. The areas are summed
 over the whole dataset (not averaged per image), then ``IoU_c = I_c / U_c``,
-``Acc_c = I_c / Label_c``, ``aAcc = sum(I) / sum(Label)``. Classes with zero
-union (zero label area for Acc) are NaN and excluded from the means.
+``Acc_c = I_c / Label_c``, ``aAcc = sum(I) / sum(Label)``. A class absent
+from the evaluated labels is NaN (``n/a`` in the tables, ``null`` in JSON)
+and left out of the means, even where it was predicted (HRDA#44: binary or
+small class sets otherwise give NaN or a mean pulled down by classes the
+val images lack); ``absent_class_iou='zero'`` keeps mmseg's rule (IoU 0 for
+a predicted absent class, NaN only at zero union).
 """
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -15,7 +19,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from mmseg.datasets.cityscapes_labels import CLASSES
-from mmseg.datasets.synthia import SYNTHIA_13_CLASSES, SYNTHIA_16_CLASSES
+from mmseg.datasets.synthia import SYNTHIA_13_NAMES, SYNTHIA_16_NAMES
 from mmseg.datasets.transforms.loading import read_label
 from mmseg.registry import METRICS
 from .table import format_table
@@ -66,6 +70,11 @@ def _percent(x: float) -> float:
     return round(float(x) * 100, 2)
 
 
+def _cell(value: float) -> Any:
+    """A table cell: ``n/a`` for NaN (a class without label pixels)."""
+    return 'n/a' if isinstance(value, float) and np.isnan(value) else value
+
+
 def _nanmean(x: np.ndarray) -> float:
     return float(np.nanmean(x)) if np.any(~np.isnan(x)) else float('nan')
 
@@ -80,8 +89,12 @@ class IoUMetric(BaseMetric):
 
     Args:
         ignore_index: label value left out of every count.
-        synthia_classes: also report ``mIoU16`` and ``mIoU13`` (SYNTHIA).
-        extra_class_subsets: ``{name: [train ids]}``: more means over subsets.
+        synthia_classes: also report ``mIoU16`` and ``mIoU13`` (SYNTHIA;
+            the subsets are Cityscapes class names present in the class set).
+        extra_class_subsets: ``{name: [train ids or class names]}``: more
+            means over subsets.
+        absent_class_iou: ``'nan'`` (a class without label pixels is n/a)
+            or ``'zero'`` (mmseg: IoU 0 when predicted but absent).
         classes: class names; default ``dataset_meta['classes']`` or the 19
             Cityscapes classes.
         print_table: log the per-class table.
@@ -101,13 +114,18 @@ class IoUMetric(BaseMetric):
                  classes: Optional[Sequence[str]] = None,
                  print_table: bool = True,
                  title: Optional[str] = None,
-                 with_confusion: bool = False, **kwargs) -> None:
+                 with_confusion: bool = False,
+                 absent_class_iou: str = 'nan', **kwargs) -> None:
         super().__init__(**kwargs)
+        if absent_class_iou not in ('nan', 'zero'):
+            raise ValueError('IoUMetric: absent_class_iou must be "nan" or '
+                             f'"zero", got {absent_class_iou!r}')
+        self.absent_class_iou = absent_class_iou
         self.ignore_index = ignore_index
         self.subsets = dict(extra_class_subsets or {})
         if synthia_classes:
-            self.subsets.setdefault('mIoU16', SYNTHIA_16_CLASSES)
-            self.subsets.setdefault('mIoU13', SYNTHIA_13_CLASSES)
+            self.subsets.setdefault('mIoU16', SYNTHIA_16_NAMES)
+            self.subsets.setdefault('mIoU13', SYNTHIA_13_NAMES)
         self._classes = tuple(classes) if classes is not None else None
         self.print_table = print_table
         self.title = title
@@ -154,13 +172,15 @@ class IoUMetric(BaseMetric):
         if total.shape[0] > 4:
             self.confusion = total[4:]
         with np.errstate(divide='ignore', invalid='ignore'):
-            iou = np.where(union > 0, inter / union, np.nan)
+            present = label > 0 if self.absent_class_iou == 'nan' \
+                else union > 0
+            iou = np.where(present, inter / union, np.nan)
             acc = np.where(label > 0, inter / label, np.nan)
         metrics = {'aAcc': _percent(inter.sum() / max(label.sum(), 1)),
                    'mIoU': _percent(_nanmean(iou)),
                    'mAcc': _percent(_nanmean(acc))}
         for name, ids in self.subsets.items():
-            metrics[name] = _percent(_nanmean(iou[list(ids)]))
+            metrics[name] = _percent(_nanmean(iou[self._subset_ids(ids)]))
         for c, name in enumerate(self.class_names):
             metrics[f'IoU.{name}'] = _percent(iou[c])
             metrics[f'Acc.{name}'] = _percent(acc[c])
@@ -168,12 +188,20 @@ class IoUMetric(BaseMetric):
             self._log_table(metrics)
         return metrics
 
+    def _subset_ids(self, ids: Sequence) -> List[int]:
+        """Train ids of a subset given by ids or names (names missing from
+        the class set are left out)."""
+        names = self.class_names
+        return [names.index(c) if isinstance(c, str) else int(c)
+                for c in ids if not isinstance(c, str) or c in names]
+
     def _log_table(self, metrics: Dict[str, float]) -> None:
-        rows = [[name, metrics[f'IoU.{name}'], metrics[f'Acc.{name}']]
-                for name in self.class_names]
+        rows = [[name, _cell(metrics[f'IoU.{name}']),
+                 _cell(metrics[f'Acc.{name}'])] for name in self.class_names]
         summary = [k for k in metrics if '.' not in k]
         about = f' ({self.title})' if self.title else ''
         print_log(f'per class results{about}:\n' + format_table(
             ['Class', 'IoU', 'Acc'], rows), logger='current')
         print_log(f'Summary{about}:\n' + format_table(
-            summary, [[metrics[k] for k in summary]]), logger='current')
+            summary, [[_cell(metrics[k]) for k in summary]]),
+            logger='current')

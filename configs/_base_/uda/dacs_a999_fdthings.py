@@ -4,5 +4,9 @@ _base_ = ['dacs.py']
 uda = dict(
     alpha=0.999,
     imnet_feature_dist_lambda=0.005,
-    imnet_feature_dist_classes=[6, 7, 11, 12, 13, 14, 15, 16, 17, 18],
+    # by name (train ids 6, 7, 11..18 of Cityscapes); another class set
+    # names its own "thing" classes here
+    imnet_feature_dist_classes=[
+        'traffic light', 'traffic sign', 'person', 'rider', 'car', 'truck',
+        'bus', 'train', 'motorcycle', 'bicycle'],
     imnet_feature_dist_scale_min_ratio=0.75)

@@ -11,6 +11,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.visualization import LocalVisBackend
 
 from mmseg.registry import HOOKS
+from mmseg.datasets.cityscapes_labels import CLASSES as CITYSCAPES_CLASSES
 from mmseg.datasets.cityscapes_labels import PALETTE as CITYSCAPES_PALETTE
 
 # (key in the step's debug dict, title, kind) per column
@@ -43,11 +44,36 @@ def draw_box(ax, box: Sequence[int]) -> None:
                            linestyle='--'))
 
 
-def colorize(label: np.ndarray) -> np.ndarray:
-    """Cityscapes colours for a trainId map (255 black)."""
-    palette = np.zeros((256, 3), dtype=np.uint8)
-    palette[:len(CITYSCAPES_PALETTE)] = np.array(CITYSCAPES_PALETTE)
-    return palette[label.astype(np.int64).clip(0, 255)]
+def colorize(label: np.ndarray,
+             palette: Optional[Sequence[Sequence[int]]] = None
+             ) -> np.ndarray:
+    """``[H, W, 3]`` colours of a trainId map from the dataset's
+    ``palette`` (default the Cityscapes one); ids without a colour (255)
+    black."""
+    palette = CITYSCAPES_PALETTE if palette is None else palette
+    lut = np.zeros((256, 3), dtype=np.uint8)
+    lut[:len(palette)] = np.array(palette, dtype=np.uint8)
+    return lut[label.astype(np.int64).clip(0, 255)]
+
+
+def label_legend(fig, debug: Dict[str, Any], panels, index: int,
+                 classes: Sequence[str],
+                 palette: Sequence[Sequence[int]]) -> List[str]:
+    """A figure legend of the classes present in the label panels of
+    sample ``index``, coloured by ``palette``; returns their names."""
+    from matplotlib.patches import Patch
+    found = set()
+    for key, _, kind in panels:
+        if kind == 'label':
+            found.update(int(v) for v in torch.unique(debug[key][index]))
+    ids = sorted(c for c in found if 0 <= c < len(classes))
+    if ids:
+        fig.legend(handles=[Patch(facecolor=np.array(palette[c]) / 255,
+                                  edgecolor='black', label=classes[c])
+                            for c in ids],
+                   loc='lower center', ncol=min(len(ids), 8), fontsize=7,
+                   frameon=False, bbox_to_anchor=(0.5, -0.08))
+    return [classes[c] for c in ids]
 
 
 def denormalize(img: torch.Tensor, norm_cfg: Dict[str, Any]) -> np.ndarray:
@@ -58,13 +84,14 @@ def denormalize(img: torch.Tensor, norm_cfg: Dict[str, Any]) -> np.ndarray:
 
 
 def panel(value: torch.Tensor, kind: str, index: int,
-          norm_cfg: Dict[str, Any]) -> np.ndarray:
+          norm_cfg: Dict[str, Any],
+          palette: Optional[Sequence[Sequence[int]]] = None) -> np.ndarray:
     item = value[index]
     if kind == 'image':
         return denormalize(item, norm_cfg)
     item = item.squeeze(0) if item.dim() == 3 else item
     if kind == 'label':
-        return colorize(item.numpy())
+        return colorize(item.numpy(), palette)
     return item.float().clamp(0, 1).numpy()
 
 
@@ -120,14 +147,22 @@ class UDADebugImageHook(Hook):
         if debug:
             backends = (image_backends(runner.visualizer)
                         if is_main_process() else [])
+            meta = getattr(runner.train_dataloader.dataset, 'metainfo',
+                           None) or {}
             self.write(debug, osp.join(runner.work_dir, 'debug'),
-                       batch_idx + 1, backends)
+                       batch_idx + 1, backends, meta.get('classes'),
+                       meta.get('palette'))
 
     def write(self, debug: Dict[str, Any], out_dir: str,
-              iteration: int, backends: Sequence = ()) -> List[str]:
+              iteration: int, backends: Sequence = (),
+              classes: Optional[Sequence[str]] = None,
+              palette: Optional[Sequence[Sequence[int]]] = None
+              ) -> List[str]:
         """Save one figure per sample (at most ``max_samples``); also add
         it to each of ``backends`` (mmengine vis backends) at step
-        ``iteration``. Returns the PNG paths."""
+        ``iteration``. Labels are coloured by the dataset's ``palette``
+        under a legend of its ``classes`` (default: Cityscapes). Returns
+        the PNG paths."""
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
@@ -136,7 +171,7 @@ class UDADebugImageHook(Hook):
         batch = debug['source_img'].shape[0]
         paths = []
         for j in range(min(batch, self.max_samples)):
-            fig = self.figure(debug, panels, j)
+            fig = self.figure(debug, panels, j, classes, palette)
             path = osp.join(out_dir, f'{iteration:06d}_{j}.png')
             fig.savefig(path, dpi=80, bbox_inches='tight')
             if backends:
@@ -150,7 +185,8 @@ class UDADebugImageHook(Hook):
 
     @staticmethod
     def figure(debug: Dict[str, Any], panels: List[Tuple[str, str, str]],
-               index: int):
+               index: int, classes: Optional[Sequence[str]] = None,
+               palette: Optional[Sequence[Sequence[int]]] = None):
         """One row of ``panels`` for sample ``index``; weight panels
         (pseudo weight, domain mask, scale attention) get a 0..1 colour
         scale."""
@@ -159,7 +195,8 @@ class UDADebugImageHook(Hook):
             1, len(panels), figsize=(3 * len(panels), 3), squeeze=False)
         for ax, (key, title, kind) in zip(axes[0], panels):
             image = ax.imshow(
-                panel(debug[key], kind, index, debug['img_norm_cfg']),
+                panel(debug[key], kind, index, debug['img_norm_cfg'],
+                      palette),
                 cmap='viridis' if kind == 'weight' else None,
                 vmin=0,
                 vmax=1)
@@ -169,4 +206,7 @@ class UDADebugImageHook(Hook):
                 draw_box(ax, debug['hr_crop_box'])
             ax.set_title(title, fontsize=8)
             ax.axis('off')
+        label_legend(fig, debug, panels, index,
+                     CITYSCAPES_CLASSES if classes is None else classes,
+                     CITYSCAPES_PALETTE if palette is None else palette)
         return fig

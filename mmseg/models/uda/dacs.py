@@ -133,6 +133,7 @@ class DACS(BaseModel):
                 lambda_=imnet_feature_dist_lambda,
                 classes=imnet_feature_dist_classes,
                 scale_min_ratio=imnet_feature_dist_scale_min_ratio or 0.75,
+                num_classes=self.model.num_classes,
                 nan_when_empty=fd_nan_when_empty)
         self.pseudo_labeler = PseudoLabeler(pseudo_threshold,
                                             pseudo_weight_mode)
