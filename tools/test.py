@@ -34,6 +34,7 @@ from mmseg.engine.config_keys import check_eval_metrics  # noqa: E402
 from mmseg.engine.config_loader import (add_cfg_options_argument,  # noqa: E402
                                         load_config)
 from mmseg.utils.cli import ensure_output_dir, run_cli  # noqa: E402
+from mmseg.utils.cpu_threads import apply_cpu_thread_defaults  # noqa: E402
 
 HRDA_OUTPUTS = {'LR': 0.0, 'HR': 1.0}
 TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')
@@ -210,6 +211,7 @@ def distributed_sampler(cfg, args: argparse.Namespace, dataset):
 
 
 def main(argv: Optional[List[str]] = None) -> Dict:
+    apply_cpu_thread_defaults()  # before torch loads OpenMP
     args = parse_args(argv)
     check_eval_metrics(args.eval or [], '--eval')
     cfg = load_config(args.config, args.cfg_options)
