@@ -41,11 +41,16 @@ from typing import Callable, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+if __name__ == '__main__':  # before torch loads OpenMP (as tools/train.py)
+    from mmseg.utils.cpu_threads import apply_cpu_thread_defaults
+    apply_cpu_thread_defaults()
+
 import torch  # noqa: E402
 from mmengine import Config, DictAction  # noqa: E402
 
-from mmseg.utils.benchmarking import (count_flops,  # noqa: E402
-                                      measure_peak_memory, time_callable)
+from mmseg.utils.benchmarking import (StageTimer,  # noqa: E402
+                                      count_flops, measure_peak_memory,
+                                      time_callable)
 
 
 IMG_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
@@ -130,6 +135,7 @@ def make_uda_step(model: torch.nn.Module, batch: int, crop: tuple,
     def step() -> None:
         model.train_step(data, wrapper)
 
+    step.optim_wrapper = wrapper  # type: ignore[attr-defined]
     return step
 
 
@@ -189,6 +195,11 @@ def main(argv=None) -> dict:
     parser.add_argument('--compile', action='store_true',
                         help='torch.compile the networks (config key '
                         'compile=True)')
+    parser.add_argument('--stage-times', action='store_true',
+                        help='with --uda: median time of each stage of the '
+                        'step (teachers, pseudo-labels, class similarity, '
+                        'mixing, each backward, optimiser step) in '
+                        '"stage_ms"')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     if args.amp == 'fp16' and torch.device(args.device).type != 'cuda':
@@ -218,14 +229,21 @@ def main(argv=None) -> dict:
         data = synthetic_batch(args.batch, tuple(args.crop),
                                model.num_classes, args.device)
         step = make_supervised_step(model, data, args.amp)
+    stages = None
+    if args.stage_times and args.uda:
+        stages = StageTimer(args.device)
+        stages.wrap_uda_step(model, step.optim_wrapper)
     start, cpu_start = time.perf_counter(), time.process_time()
     memory = measure_peak_memory(step, args.device)  # synchronises CUDA
     first_step_s = time.perf_counter() - start
     first_cpu_s = time.process_time() - cpu_start
     if args.iters > 0:
+        if stages is not None:
+            stages.reset_after(args.warmup)
         timing = time_callable(step, args.iters, args.warmup, args.device)
     else:  # heavy configs: time the measured step itself
-        timing = dict(median_s=first_step_s, median_cpu_s=first_cpu_s)
+        timing = dict(median_s=first_step_s, median_cpu_s=first_cpu_s,
+                      times_s=[first_step_s])
     report = dict(config=args.config, uda=args.uda,
                   inference=args.inference, compile=bool(compile_cfg),
                   device=args.device, amp=args.amp,
@@ -235,12 +253,21 @@ def main(argv=None) -> dict:
                   batch=args.batch, crop=args.crop,
                   median_s_per_iter=round(timing['median_s'], 4),
                   median_cpu_s_per_iter=round(timing['median_cpu_s'], 4),
+                  times_s=[round(t, 4) for t in timing['times_s']],
+                  spread_s=round(max(timing['times_s']) -
+                                 min(timing['times_s']), 4),
+                  threads=torch.get_num_threads(),
                   first_step_s=round(first_step_s, 4),
                   peak_memory_mib=round(memory['peak_bytes'] / 2**20, 1),
                   memory_increase_mib=round(
                       memory['increase_bytes'] / 2**20, 1),
                   memory_kind=memory['kind'])
+    if stages is not None:
+        report['stage_ms'] = stages.median_ms()
+        report['stage_cpu_ms'] = stages.median_ms(cpu=True)
     if torch.device(args.device).type == 'cuda':
+        if stages is not None:
+            stages.enabled = False
         flops = count_flops(step)
         report.update(
             cuda_max_allocated_mib=round(
