@@ -17,10 +17,13 @@ then includes compilation: look at ``median_s_per_iter``).
 steps take minutes). ``--amp`` trains in mixed precision (bare ``--amp``: bf16; fp16 needs CUDA);
 ``--cfg-options model.backbone.with_cp=True`` etc. change the model.
 
-Prints a JSON report: ``median_s_per_iter`` (wall clock) and
-``median_cpu_s_per_iter`` (CPU time of the process, all threads: leaves out
-the time other jobs hold the CPU, though spinning OpenMP threads inflate it
-under heavy contention); ``peak_memory_mib`` and
+Prints a JSON report: ``median_s_per_iter`` (wall clock), ``times_s`` (each
+timed step) and ``spread_s`` (their range), ``threads`` (torch's intra-op
+threads; the defaults of :mod:`mmseg.utils.cpu_threads` apply, as in
+``tools/train.py``) and ``median_cpu_s_per_iter`` (CPU time of the process,
+all threads: leaves out the time other jobs hold the CPU, though spinning
+OpenMP threads inflate it under contention when ``OMP_WAIT_POLICY=ACTIVE``
+or a ``GOMP_SPINCOUNT`` is set); ``peak_memory_mib`` and
 ``memory_increase_mib`` of one step (CUDA: max allocated; CPU: the process
 peak RSS, so compare configs run in separate processes). The optimiser state
 and the gradient buffers are created before that step (an optimiser step on
@@ -29,6 +32,11 @@ parameters, optimiser state and gradients: its activations and temporaries,
 what ``with_cp`` and ``--amp`` act on. On CUDA also ``cuda_max_allocated_mib``
 and ``achieved_tflops`` (FLOPs of one step counted by
 ``torch.utils.flop_counter.FlopCounterMode`` over its median time).
+``--stage-times`` (with ``--uda``) adds ``stage_ms`` and ``stage_cpu_ms``:
+the median wall-clock and CPU milliseconds of each stage of the step
+(teachers, pseudo-labels, class similarity, mixing, each backward pass by
+loss prefix, the optimiser step; stages nest), from
+:class:`mmseg.utils.benchmarking.StageTimer`.
 """
 import argparse
 import contextlib
