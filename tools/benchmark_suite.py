@@ -1,8 +1,8 @@
 """Run the speed and memory benchmark cases and write one report.
 
     python tools/benchmark_suite.py [--quick] [--out DIR] [--device cpu|cuda]
-        [--cases NAME ...] [--budget-s S] [--case-timeout-s S]
-        [--memory-guard-gib G]
+        [--cases NAME ...] [--iters N] [--warmup N] [--budget-s S]
+        [--case-timeout-s S] [--memory-guard-gib G]
 
 Each case runs ``tools/benchmark.py`` in its own process (so peak memory
 figures do not mix) and the suite writes ``DIR/report.json`` (every case's
@@ -399,6 +399,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='cpu or cuda (default: cuda when available)')
     parser.add_argument('--cases', nargs='+', default=None,
                         help='run only these cases (names as in the report)')
+    parser.add_argument('--iters', type=int, default=None,
+                        help='timed steps of every case (default: the '
+                        'plan, see suite_cases; 0: time the memory-measuring '
+                        'step itself, for full-size cases on a CPU)')
+    parser.add_argument('--warmup', type=int, default=None,
+                        help='untimed steps of every case (default: the plan)')
     parser.add_argument('--budget-s', type=float, default=None,
                         help='skip the cases left after this many seconds '
                         '(default: 480 on GPU, none on CPU)')
@@ -427,6 +433,11 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
             raise ValueError(f'--cases: unknown case(s) {unknown}; known: '
                              f'{known}')
         cases = [c for c in cases if c.name in args.cases]
+    for case in cases:
+        if args.iters is not None:
+            case.iters = args.iters
+        if args.warmup is not None:
+            case.warmup = args.warmup
     budget = args.budget_s
     if budget is None and device == 'cuda':
         budget = 480.0
