@@ -47,6 +47,8 @@ QUICK_EGLP_CONFIG = 'configs/benchmark/eglp_quick_mitb0.py'
 #: random LPIPS/AlexNet for the full EGLP config (no weight files)
 EGLP_RANDOM_LPIPS = ('uda.dms.similarity.lpips.pretrained=False',)
 NO_TOY_PRETRAINING = ('toy_pretrained=None',)
+#: a case is not started with less of the time budget left (seconds)
+MIN_CASE_S = 30.0
 
 
 @dataclass
@@ -448,11 +450,12 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     start = time.perf_counter()
     for case in cases:
         spent = time.perf_counter() - start
-        if budget is not None and spent > budget and not case.skip_reason:
+        left = None if budget is None else budget - spent
+        if left is not None and left < MIN_CASE_S and not case.skip_reason:
             case.skip_reason = f'time budget ({budget:.0f} s) spent'
         timeout = args.case_timeout_s
-        if budget is not None:
-            timeout = max(1.0, min(timeout, budget + 60 - spent))
+        if left is not None:  # the suite ends within the budget
+            timeout = max(1.0, min(timeout, left))
         print(f'[{spent:6.0f} s] {case.name} ...', flush=True)
         row = run_case(case, device, timeout,
                        int(guard_gib * 2**30) if guard_gib else None)
