@@ -98,7 +98,7 @@ def test_report_files_table_ratios_and_stages(tmp_path):
     text = (tmp_path / 'report.md').read_text()
     assert '| hrda_step_fp32 | cpu | fp32 | 256x256, batch 2 | 3 (±0.1) | 2 ' \
         '| 2.0 GiB |  | ok |' in text
-    assert 'out of memory: asked for 4.0 GiB' in text
+    assert 'out of memory: asked for 4.0 GiB more' in text
     assert '| class similarity (DNIS) | 1500 / 1500 |' in text
 
 

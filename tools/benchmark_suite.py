@@ -1,7 +1,7 @@
 """Run the speed and memory benchmark cases and write one report.
 
     python tools/benchmark_suite.py [--quick] [--out DIR] [--device cpu|cuda]
-        [--cases NAME ...] [--iters N] [--warmup N] [--budget-s S]
+        [--cases NAME ...] [--iters N] [--warmup N] [--batch N] [--budget-s S]
         [--case-timeout-s S] [--memory-guard-gib G]
 
 Each case runs ``tools/benchmark.py`` in its own process (so peak memory
@@ -232,7 +232,11 @@ def run_case(case: Case, device: str, timeout_s: float,
         return dict(row, status='timeout', wall_s=round(timeout_s, 1))
     row['wall_s'] = round(time.perf_counter() - start, 1)
     if proc.returncode != 0:
-        return dict(row, **classify_failure(proc.stderr))
+        row.update(classify_failure(proc.stderr))
+        if row['status'] == 'out of memory' and device == 'cpu' and \
+                guard_bytes:
+            row['limit_mib'] = round(guard_bytes / 2**20, 1)
+        return row
     try:
         report = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -284,7 +288,9 @@ def table_row(row: Dict[str, Any]) -> str:
     if status != 'ok':
         detail = row.get('reason') or row.get('error') or ''
         if status == 'out of memory' and row.get('asked_mib') is not None:
-            detail = f'asked for {_mib(row["asked_mib"])}'
+            detail = f'asked for {_mib(row["asked_mib"])} more'
+            if row.get('limit_mib'):
+                detail += f' beyond the {_mib(row["limit_mib"])} guard'
         note = f'{status}: {detail}' if detail else status
         return '| ' + ' | '.join(cells + ['', '', '', '', note]) + ' |'
     rep = row['report']
@@ -405,6 +411,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='timed steps of every case (default: the '
                         'plan, see suite_cases; 0: time the memory-measuring '
                         'step itself, for full-size cases on a CPU)')
+    parser.add_argument('--batch', type=int, default=None,
+                        help='batch of every step and inference case '
+                        '(default: the configs\' own, 2; inference 1)')
     parser.add_argument('--warmup', type=int, default=None,
                         help='untimed steps of every case (default: the plan)')
     parser.add_argument('--budget-s', type=float, default=None,
@@ -440,6 +449,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
             case.iters = args.iters
         if args.warmup is not None:
             case.warmup = args.warmup
+        if args.batch is not None:
+            case.batch = args.batch
     budget = args.budget_s
     if budget is None and device == 'cuda':
         budget = 480.0
