@@ -72,6 +72,20 @@ def test_skipped_case_is_not_run():
     assert row['status'] == 'skipped' and row['reason'] == 'no GPU'
 
 
+def test_case_timeout_and_failure_rows(monkeypatch):
+    """A case past its timeout is killed with its process group and
+    reported; a failing one reports its last error line."""
+    case = suite.Case('x', 'cfg.py', 'uda')
+    monkeypatch.setattr(suite, 'case_command', lambda *a: [
+        sys.executable, '-c', 'import time; time.sleep(30)'])
+    row = suite.run_case(case, 'cpu', 0.5, None)
+    assert row['status'] == 'timeout'
+    monkeypatch.setattr(suite, 'case_command', lambda *a: [
+        sys.executable, '-c', 'raise KeyError("boom")'])
+    row = suite.run_case(case, 'cpu', 30, 2**34)
+    assert row['status'] == 'failed' and row['error'] == "KeyError: 'boom'"
+
+
 def fake_row(name, median, cpu, peak, stages=None):
     report = dict(median_s_per_iter=median, median_cpu_s_per_iter=cpu,
                   spread_s=0.2, peak_memory_mib=peak)

@@ -31,6 +31,7 @@ import os.path as osp
 import platform
 import re
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -223,25 +224,28 @@ def run_case(case: Case, device: str, timeout_s: float,
         [osp.relpath(c, REPO_ROOT) if c.startswith(REPO_ROOT) else c
          for c in cmd[1:]])
     start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,  # its own process group
+        preexec_fn=memory_guard(guard_bytes if device == 'cpu' else None))
     try:
-        proc = subprocess.run(
-            cmd, cwd=REPO_ROOT, capture_output=True, text=True,
-            timeout=timeout_s,
-            preexec_fn=memory_guard(guard_bytes if device == 'cpu' else None))
-    except subprocess.TimeoutExpired:
+        stdout, stderr = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:  # the case and its compile workers
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return dict(row, status='timeout', wall_s=round(timeout_s, 1))
     row['wall_s'] = round(time.perf_counter() - start, 1)
     if proc.returncode != 0:
-        row.update(classify_failure(proc.stderr))
+        row.update(classify_failure(stderr))
         if row['status'] == 'out of memory' and device == 'cpu' and \
                 guard_bytes:
             row['limit_mib'] = round(guard_bytes / 2**20, 1)
         return row
     try:
-        report = json.loads(proc.stdout)
+        report = json.loads(stdout)
     except json.JSONDecodeError:
         return dict(row, status='failed',
-                    error=f'no JSON report: {proc.stdout[-200:]!r}')
+                    error=f'no JSON report: {stdout[-200:]!r}')
     return dict(row, status='ok', report=report)
 
 
