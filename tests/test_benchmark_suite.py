@@ -84,6 +84,12 @@ def test_case_timeout_and_failure_rows(monkeypatch):
         sys.executable, '-c', 'raise KeyError("boom")'])
     row = suite.run_case(case, 'cpu', 30, 2**34)
     assert row['status'] == 'failed' and row['error'] == "KeyError: 'boom'"
+    monkeypatch.setattr(suite, 'case_command', lambda *a: [
+        sys.executable, '-c', 'import os; os.abort()'])
+    row = suite.run_case(case, 'cpu', 30, 2**34)  # under a memory guard
+    assert row['status'] == 'out of memory'
+    assert 'reached the 16.0 GiB guard (killed by SIGABRT)' in \
+        suite.table_row(row)
 
 
 def fake_row(name, median, cpu, peak, stages=None):

@@ -236,9 +236,17 @@ def run_case(case: Case, device: str, timeout_s: float,
         return dict(row, status='timeout', wall_s=round(timeout_s, 1))
     row['wall_s'] = round(time.perf_counter() - start, 1)
     if proc.returncode != 0:
-        row.update(classify_failure(stderr))
-        if row['status'] == 'out of memory' and device == 'cpu' and \
-                guard_bytes:
+        row.update(classify_failure(stderr), returncode=proc.returncode)
+        guarded = device == 'cpu' and bool(guard_bytes)
+        if proc.returncode < 0:  # killed: no Python error line to show
+            name = signal.Signals(-proc.returncode).name
+            row['error'] = f'killed by {name}'
+            if guarded and -proc.returncode in (signal.SIGABRT,
+                                                signal.SIGSEGV):
+                # an allocation past the guard outside torch's allocator
+                # (std::bad_alloc -> abort) ends the process this way
+                row.update(status='out of memory', asked_mib=None)
+        if row['status'] == 'out of memory' and guarded:
             row['limit_mib'] = round(guard_bytes / 2**20, 1)
         return row
     try:
@@ -291,10 +299,14 @@ def table_row(row: Dict[str, Any]) -> str:
     cells = [row['name'], row['device'], row['dtype'], row['options']]
     if status != 'ok':
         detail = row.get('reason') or row.get('error') or ''
-        if status == 'out of memory' and row.get('asked_mib') is not None:
-            detail = f'asked for {_mib(row["asked_mib"])} more'
+        if status == 'out of memory':
+            detail = ('' if row.get('asked_mib') is None else
+                      f'asked for {_mib(row["asked_mib"])} more')
             if row.get('limit_mib'):
-                detail += f' beyond the {_mib(row["limit_mib"])} guard'
+                detail += (' beyond' if detail else 'reached') + \
+                    f' the {_mib(row["limit_mib"])} guard'
+            if row.get('error'):
+                detail += f' ({row["error"]})'
         note = f'{status}: {detail}' if detail else status
         return '| ' + ' | '.join(cells + ['', '', '', '', note]) + ' |'
     rep = row['report']
