@@ -440,6 +440,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--memory-guard-gib', type=float, default=None,
                         help='CPU: cap each case\'s data memory (default '
                         '85%% of the memory available at start; 0: none)')
+    from mmseg.utils.cli import add_debug_argument
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
