@@ -132,7 +132,7 @@ def test_unknown_case_name_is_refused(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_quick_suite_runs_end_to_end(tmp_path):
     """The whole --quick suite on CPU: a report with a row per case, no
-    case failing (a case past the time budget is reported as skipped)."""
+    case failing (cases past the time budget are cut or skipped)."""
     out = tmp_path / 'suite'
     subprocess.run([sys.executable, osp.join(ROOT, 'tools',
                                              'benchmark_suite.py'),
@@ -143,5 +143,7 @@ def test_quick_suite_runs_end_to_end(tmp_path):
     assert [r['name'] for r in data['cases']] == names
     statuses = {r['name']: r['status'] for r in data['cases']}
     assert statuses['hrda_step_fp32'] == 'ok'
-    assert set(statuses.values()) <= {'ok', 'skipped'}, statuses
+    # a loaded machine may cut the last (compile) cases at the budget
+    assert set(statuses.values()) <= {'ok', 'skipped', 'timeout'}, statuses
+    assert statuses['dacs_step_2gpu_bf16'] == 'skipped'
     assert 'hrda_step_fp32' in (out / 'report.md').read_text()
