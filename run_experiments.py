@@ -22,6 +22,7 @@ from mmengine.config import Config
 
 from mmseg.config import add_cfg_options_argument, as_arguments
 from mmseg.utils.cli import run_cli
+from mmseg.utils.cpu_threads import apply_cpu_thread_defaults
 
 REPO_ROOT = osp.dirname(osp.abspath(__file__))
 GENERATED_DIR = osp.join(REPO_ROOT, 'configs', 'generated')
@@ -155,6 +156,7 @@ def resume_run(args: argparse.Namespace) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> List[str]:
+    apply_cpu_thread_defaults()  # before torch loads OpenMP
     args = parse_args(argv)
     sys.path.insert(0, REPO_ROOT)
     if args.resume:

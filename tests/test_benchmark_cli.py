@@ -116,3 +116,44 @@ def test_notices_and_child_output_go_to_stderr(capfd):
     out, err = capfd.readouterr()
     assert out == '{"report": 1}\n'
     assert 'a notice' in err and 'child log' in err
+
+
+class _FakeStep:
+    """A UDA-step-shaped object: train_step calls stages and backward."""
+
+    def __init__(self):
+        self.calls = []
+
+    def train_step(self):
+        self.source_stage()
+        self.backward(None, {}, '')
+        self.backward(None, {}, 'mix')
+
+    def source_stage(self):
+        self.calls.append('source')
+
+    def backward(self, optim_wrapper, losses, prefix=''):
+        self.calls.append(f'backward {prefix}')
+
+
+class _FakeWrapper:
+    def step(self):
+        pass
+
+
+def test_stage_timer_labels_stages_and_skips_the_warmup():
+    from mmseg.utils.benchmarking import StageTimer
+    model = _FakeStep()
+    timer = StageTimer('cpu')
+    timer.wrap_uda_step(model, _FakeWrapper())
+    timer.reset_after(1)  # one warm-up step
+    model.train_step()
+    assert timer.median_ms() == {}
+    model.train_step()
+    model.train_step()
+    assert set(timer.median_ms()) == {
+        'step', 'source stage (+ NFNet prompt stage)', 'backward[src]',
+        'backward[mix]'}
+    assert set(timer.median_ms(cpu=True)) == set(timer.median_ms())
+    assert len(timer.times['step']) == 2
+    assert model.calls[-3:] == ['source', 'backward ', 'backward mix']

@@ -1,9 +1,13 @@
 """DNIS class similarity: masked class images, absent classes, EMA, ranks."""
+import pytest
 import torch
 from torch import nn
 
+import mmseg.models  # noqa: F401  (registers LPIPS)
+
 from mmseg.models.uda.parts.eglp.class_similarity import (ClassSimilarity,
                                                           rank_least_similar)
+from mmseg.registry import MODELS
 
 
 class MeanAbsDiff(nn.Module):
@@ -102,3 +106,45 @@ def test_with_random_lpips_source_resized_to_target():
     d = sim(src, gt, torch.randn(2, 3, 48, 48))
     assert d.shape == (2, 19)
     assert (d[:, :3] > 0).all() and (d[:, 3:] == 0).all()
+
+
+def per_class_loop(metric, src, gt, tgt, num_classes):
+    """The reference arithmetic: one metric call per sample and class."""
+    out = torch.zeros(src.shape[0], num_classes)
+    present = torch.unique(gt)
+    for n in range(src.shape[0]):
+        for c in present.tolist():
+            class_img = src[n:n + 1] * (gt[n:n + 1] == c)
+            out[n, c] = metric(class_img, tgt[n:n + 1])
+    return out
+
+
+@pytest.mark.parametrize('chunk_size', [None, 3])
+def test_lpips_shares_target_features_with_the_same_result(chunk_size):
+    """Each target image goes through AlexNet once per chunk; the distances
+    equal the per-sample, per-class loop to 1e-5."""
+    torch.manual_seed(0)
+    sim = ClassSimilarity(lpips=dict(type='LPIPS', pretrained=False,
+                                     input_range='minus_one_one'),
+                          num_classes=5, chunk_size=chunk_size).eval()
+    src, tgt = torch.randn(3, 3, 64, 64), torch.randn(3, 3, 64, 64)
+    gt = torch.randint(0, 4, (3, 1, 64, 64))
+    expected = per_class_loop(sim.lpips, src, gt, tgt, 5)
+    assert torch.allclose(sim.distances(src, gt, tgt), expected, atol=1e-5,
+                          rtol=0)
+    assert (expected[:, :4] > 0).all() and (expected[:, 4] == 0).all()
+
+
+def test_lpips_y_index_pairs_and_refusals():
+    torch.manual_seed(0)
+    lpips = MODELS.build(dict(type='LPIPS', pretrained=False)).eval()
+    x, y = torch.randn(4, 3, 32, 32), torch.randn(2, 3, 32, 32)
+    index = torch.tensor([1, 0, 1, 1])
+    assert torch.allclose(lpips(x, y, y_index=index), lpips(x, y[index]),
+                          atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match='one index per x image'):
+        lpips(x, y, y_index=index[:3])
+    with pytest.raises(ValueError, match='differ in shape'):
+        lpips(x, torch.randn(2, 3, 16, 16), y_index=index)
+    with pytest.raises(ValueError, match='differ in shape'):
+        lpips(x, y)

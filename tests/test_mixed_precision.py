@@ -2,6 +2,8 @@
 step's autocast coverage and bf16-vs-fp32 agreement on CPU."""
 import copy
 
+import os.path as osp
+
 import pytest
 import torch
 from mmengine.config import Config
@@ -208,3 +210,9 @@ def test_toy_hrda_trains_with_amp_on_cpu_without_nan(tmp_path):
         assert all(math.isfinite(v) for v in scalars[key].data[0]), key
     assert all(torch.isfinite(p).all()
                for p in runner.model.parameters())
+    # the log's environment line says autocast is on, and the threads
+    log = osp.join(runner.log_dir, f'{runner.timestamp}.log')
+    with open(log) as f:
+        text = f.read()
+    assert 'environment: CPU threads' in text
+    assert 'OpenMP wait policy' in text and 'bf16 autocast on' in text

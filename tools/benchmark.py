@@ -17,10 +17,13 @@ then includes compilation: look at ``median_s_per_iter``).
 steps take minutes). ``--amp`` trains in mixed precision (bare ``--amp``: bf16; fp16 needs CUDA);
 ``--cfg-options model.backbone.with_cp=True`` etc. change the model.
 
-Prints a JSON report: ``median_s_per_iter`` (wall clock) and
-``median_cpu_s_per_iter`` (CPU time of the process, all threads: leaves out
-the time other jobs hold the CPU, though spinning OpenMP threads inflate it
-under heavy contention); ``peak_memory_mib`` and
+Prints a JSON report: ``median_s_per_iter`` (wall clock), ``times_s`` (each
+timed step) and ``spread_s`` (their range), ``threads`` (torch's intra-op
+threads; the defaults of :mod:`mmseg.utils.cpu_threads` apply, as in
+``tools/train.py``) and ``median_cpu_s_per_iter`` (CPU time of the process,
+all threads: leaves out the time other jobs hold the CPU, though spinning
+OpenMP threads inflate it under contention when ``OMP_WAIT_POLICY=ACTIVE``
+or a ``GOMP_SPINCOUNT`` is set); ``peak_memory_mib`` and
 ``memory_increase_mib`` of one step (CUDA: max allocated; CPU: the process
 peak RSS, so compare configs run in separate processes). The optimiser state
 and the gradient buffers are created before that step (an optimiser step on
@@ -29,6 +32,11 @@ parameters, optimiser state and gradients: its activations and temporaries,
 what ``with_cp`` and ``--amp`` act on. On CUDA also ``cuda_max_allocated_mib``
 and ``achieved_tflops`` (FLOPs of one step counted by
 ``torch.utils.flop_counter.FlopCounterMode`` over its median time).
+``--stage-times`` (with ``--uda``) adds ``stage_ms`` and ``stage_cpu_ms``:
+the median wall-clock and CPU milliseconds of each stage of the step
+(teachers, pseudo-labels, class similarity, mixing, each backward pass by
+loss prefix, the optimiser step; stages nest), from
+:class:`mmseg.utils.benchmarking.StageTimer`.
 """
 import argparse
 import contextlib
@@ -41,11 +49,16 @@ from typing import Callable, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+if __name__ == '__main__':  # before torch loads OpenMP (as tools/train.py)
+    from mmseg.utils.cpu_threads import apply_cpu_thread_defaults
+    apply_cpu_thread_defaults()
+
 import torch  # noqa: E402
 from mmengine import Config, DictAction  # noqa: E402
 
-from mmseg.utils.benchmarking import (count_flops,  # noqa: E402
-                                      measure_peak_memory, time_callable)
+from mmseg.utils.benchmarking import (StageTimer,  # noqa: E402
+                                      count_flops, measure_peak_memory,
+                                      time_callable)
 from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 
@@ -131,6 +144,7 @@ def make_uda_step(model: torch.nn.Module, batch: int, crop: tuple,
     def step() -> None:
         model.train_step(data, wrapper)
 
+    step.optim_wrapper = wrapper  # type: ignore[attr-defined]
     return step
 
 
@@ -190,6 +204,11 @@ def main(argv=None) -> dict:
     parser.add_argument('--compile', action='store_true',
                         help='torch.compile the networks (config key '
                         'compile=True)')
+    parser.add_argument('--stage-times', action='store_true',
+                        help='with --uda: median time of each stage of the '
+                        'step (teachers, pseudo-labels, class similarity, '
+                        'mixing, each backward, optimiser step) in '
+                        '"stage_ms"')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     add_debug_argument(parser)
     args = parser.parse_args(argv)
@@ -220,14 +239,21 @@ def main(argv=None) -> dict:
         data = synthetic_batch(args.batch, tuple(args.crop),
                                model.num_classes, args.device)
         step = make_supervised_step(model, data, args.amp)
+    stages = None
+    if args.stage_times and args.uda:
+        stages = StageTimer(args.device)
+        stages.wrap_uda_step(model, step.optim_wrapper)
     start, cpu_start = time.perf_counter(), time.process_time()
     memory = measure_peak_memory(step, args.device)  # synchronises CUDA
     first_step_s = time.perf_counter() - start
     first_cpu_s = time.process_time() - cpu_start
     if args.iters > 0:
+        if stages is not None:
+            stages.reset_after(args.warmup)
         timing = time_callable(step, args.iters, args.warmup, args.device)
     else:  # heavy configs: time the measured step itself
-        timing = dict(median_s=first_step_s, median_cpu_s=first_cpu_s)
+        timing = dict(median_s=first_step_s, median_cpu_s=first_cpu_s,
+                      times_s=[first_step_s])
     report = dict(config=args.config, uda=args.uda,
                   inference=args.inference, compile=bool(compile_cfg),
                   device=args.device, amp=args.amp,
@@ -237,12 +263,21 @@ def main(argv=None) -> dict:
                   batch=args.batch, crop=args.crop,
                   median_s_per_iter=round(timing['median_s'], 4),
                   median_cpu_s_per_iter=round(timing['median_cpu_s'], 4),
+                  times_s=[round(t, 4) for t in timing['times_s']],
+                  spread_s=round(max(timing['times_s']) -
+                                 min(timing['times_s']), 4),
+                  threads=torch.get_num_threads(),
                   first_step_s=round(first_step_s, 4),
                   peak_memory_mib=round(memory['peak_bytes'] / 2**20, 1),
                   memory_increase_mib=round(
                       memory['increase_bytes'] / 2**20, 1),
                   memory_kind=memory['kind'])
+    if stages is not None:
+        report['stage_ms'] = stages.median_ms()
+        report['stage_cpu_ms'] = stages.median_ms(cpu=True)
     if torch.device(args.device).type == 'cuda':
+        if stages is not None:
+            stages.enabled = False
         flops = count_flops(step)
         report.update(
             cuda_max_allocated_mib=round(

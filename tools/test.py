@@ -36,6 +36,7 @@ from mmseg.config import (add_cfg_options_argument,  # noqa: E402
                           check_eval_metrics, load_config)
 from mmseg.utils.cli import (add_debug_argument,  # noqa: E402
                              ensure_output_dir, run_cli)
+from mmseg.utils.cpu_threads import apply_cpu_thread_defaults  # noqa: E402
 
 HRDA_OUTPUTS = {'LR': 0.0, 'HR': 1.0}
 
@@ -266,6 +267,7 @@ def distributed_sampler(cfg, args: argparse.Namespace, dataset):
 
 
 def main(argv: Optional[List[str]] = None) -> Dict:
+    apply_cpu_thread_defaults()  # before torch loads OpenMP
     args = parse_args(argv)
     check_eval_metrics(args.eval or [], '--eval')
     cfg = load_config(args.config, args.cfg_options)

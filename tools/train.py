@@ -23,6 +23,7 @@ from mmseg.engine.run_dir import interrupted_message  # noqa: E402
 from mmseg.engine.toy_assets import prepare_toy_assets  # noqa: E402
 from mmseg.utils.cli import (add_debug_argument,  # noqa: E402
                              ensure_output_dir, run_cli)
+from mmseg.utils.cpu_threads import apply_cpu_thread_defaults  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -104,6 +105,7 @@ def resolve_work_dir(cfg, args: argparse.Namespace) -> str:
 
 
 def main(argv: Optional[List[str]] = None):
+    apply_cpu_thread_defaults()  # before torch loads OpenMP
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     apply_command_line(cfg, args)

@@ -259,6 +259,25 @@ def apply_host_allocator(cfg: Config) -> Tuple[str, bool]:
     return policy, configure_host_allocator(policy)
 
 
+def environment_line(cfg: Config) -> str:
+    """One line for the log: CPU threads and OpenMP wait policy (and
+    whether they are the project's defaults, :mod:`mmseg.utils.cpu_threads`),
+    the host allocator, and mixed precision, e.g. ``'CPU threads 2 (default)
+    of 2 usable cores, OpenMP wait policy PASSIVE (default); host allocator
+    retain; bf16 autocast on'``."""
+    from mmseg.utils.cpu_threads import describe_cpu_threads
+    amp = amp_from(cfg)
+    if amp is None:
+        precision = 'autocast off (fp32)'
+    else:
+        from .mixed_precision import parse_dtype
+        short = {'torch.bfloat16': 'bf16', 'torch.float16': 'fp16'}
+        name = short.get(str(parse_dtype(amp['dtype'])), str(amp['dtype']))
+        precision = f'{name} autocast on'
+    return (f'{describe_cpu_threads()}; host allocator '
+            f'{host_allocator_from(cfg)}; {precision}')
+
+
 def runner_kwargs_from(cfg: Config,
                        work_dir: str,
                        validate: bool = True) -> Dict[str, Any]:

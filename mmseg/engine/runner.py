@@ -116,6 +116,9 @@ class SegRunner(Runner):
         dump = f'config {osp.join(self.work_dir, name)}; ' if name else ''
         self.logger.info(f'{dump}environment, config and hooks: '
                          f'{osp.join(self.log_dir, self.timestamp)}.log')
+        if self.cfg.get('runner') is not None:  # a project config
+            from .build import environment_line
+            self.logger.info(f'environment: {environment_line(self.cfg)}')
 
     def build_logger(self, *args, **kwargs):
         logger = super().build_logger(*args, **kwargs)

@@ -3,7 +3,7 @@ import resource
 import statistics
 import sys
 import time
-from typing import Callable, Dict, List, Union
+from typing import Callable, Dict, List, Optional, Union
 
 import torch
 
@@ -89,3 +89,97 @@ def count_flops(fn: Callable[[], object]) -> int:
     with counter:
         fn()
     return counter.get_total_flops()
+
+
+class StageTimer:
+    """Wall-clock time of named stages of a step, by wrapping methods.
+
+    :meth:`wrap` replaces ``obj.attr`` on the instance (never the class) by
+    a timed call; stages nest (a stage's time includes the stages it calls).
+    On CUDA each stage is bracketed by synchronisations, which adds a little
+    to the step. :meth:`wrap_uda_step` wraps the stages of a
+    :class:`~mmseg.models.uda.dacs.DACS` step (and EGLP's, where present).
+    """
+
+    #: (path from the UDA model, label) of the stages of a UDA step
+    UDA_STAGES = (
+        ('train_step', 'step'),
+        ('update_teachers', 'EMA teachers update'),
+        ('source_stage', 'source stage (+ NFNet prompt stage)'),
+        ('prompt_stage', 'NFNet prompt stage'),
+        ('pseudo_labels', 'pseudo-labels (teachers, fusion)'),
+        ('teacher.predict_logits', 'UDA teacher forward'),
+        ('nf_teacher.predict_logits', 'NFNet teacher forward'),
+        ('dms.refine', 'DMS/FIS fusion (incl. class similarity)'),
+        ('dms.similarity.forward', 'class similarity (DNIS)'),
+        ('mixed_batch', 'mixing + strong augmentation'),
+        ('target_stage', 'target stage (pseudo-labels .. mixed backward)'),
+        ('extra_stage', 'extra stage (+ prompt mixture)'),
+        ('prompt_mixture_stage', 'NFNet prompt mixture stage'),
+    )
+
+    def __init__(self, device: Device = 'cpu') -> None:
+        self.device = device
+        self.times: Dict[str, List[float]] = {}
+        self.cpu_times: Dict[str, List[float]] = {}
+        self.enabled = True
+        self._skip_steps = 0
+
+    def wrap(self, obj: object, attr: str, label: str,
+             key_arg: Optional[int] = None, ends_step: bool = False) -> None:
+        """Time ``obj.attr`` under ``label`` (with ``key_arg``: under
+        ``label[args[key_arg]]``, e.g. a backward pass per loss prefix)."""
+        fn = getattr(obj, attr)
+
+        def timed(*args, **kwargs):
+            if not self.enabled:
+                return fn(*args, **kwargs)
+            name = label
+            if key_arg is not None:
+                key = args[key_arg] if len(args) > key_arg else kwargs.get(
+                    'prefix', '')
+                name = f'{label}[{key or "src"}]'
+            synchronize(self.device)
+            start, cpu_start = time.perf_counter(), time.process_time()
+            out = fn(*args, **kwargs)
+            synchronize(self.device)
+            self.times.setdefault(name, []).append(time.perf_counter() -
+                                                   start)
+            self.cpu_times.setdefault(name, []).append(time.process_time() -
+                                                       cpu_start)
+            if ends_step and self._skip_steps > 0:
+                self._skip_steps -= 1
+                self.times.clear()
+                self.cpu_times.clear()
+            return out
+
+        setattr(obj, attr, timed)
+
+    def wrap_uda_step(self, model: object, optim_wrapper: object) -> None:
+        """Wrap the stages of ``model``'s UDA step that it has
+        (:data:`UDA_STAGES`), each backward pass (by loss prefix) and the
+        optimiser step."""
+        for path, label in self.UDA_STAGES:
+            *parents, attr = path.split('.')
+            obj = model
+            for name in parents:
+                obj = getattr(obj, name, None)
+            if obj is not None and hasattr(obj, attr):
+                self.wrap(obj, attr, label, ends_step=path == 'train_step')
+        self.wrap(model, 'backward', 'backward', key_arg=2)
+        self.wrap(optim_wrapper, 'step', 'optimiser step')
+
+    def reset_after(self, steps: int) -> None:
+        """Forget everything now and after the next ``steps`` steps (the
+        warm-up), so that :meth:`median_ms` covers the timed steps."""
+        self.times.clear()
+        self.cpu_times.clear()
+        self._skip_steps = steps
+
+    def median_ms(self, cpu: bool = False) -> Dict[str, float]:
+        """Median milliseconds per call of each stage, in first-call order:
+        wall clock, or with ``cpu`` the process's CPU time (all threads;
+        leaves out the time other jobs hold the CPU)."""
+        times = self.cpu_times if cpu else self.times
+        return {name: round(statistics.median(t) * 1e3, 1)
+                for name, t in times.items()}

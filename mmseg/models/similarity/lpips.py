@@ -130,24 +130,43 @@ class LPIPS(FrozenMetric):
         return (x - self.shift.to(x)) / self.scale.to(x)
 
     def layer_distances(self, x: torch.Tensor, y: torch.Tensor,
-                        img_norm_cfg: Optional[dict] = None
+                        img_norm_cfg: Optional[dict] = None,
+                        y_index: Optional[torch.Tensor] = None
                         ) -> List[torch.Tensor]:
-        """Per-layer spatially averaged distances, each ``[N]``."""
+        """Per-layer spatially averaged distances, each ``[N]``: pair ``i``
+        is ``(x[i], y[i])``, or ``(x[i], y[y_index[i]])`` with ``y_index``,
+        so that an image compared with many (a target with each of its
+        class images) goes through AlexNet once."""
         n = x.shape[0]
         feats = self.net(self.prepare(torch.cat([x, y]), img_norm_cfg))
         dists = []
         with full_precision(x.device.type):  # distances in fp32 under --amp
             for k, feat in enumerate(feats):
                 feat = unit_normalize(feat.float())
-                diff = (feat[:n] - feat[n:])**2
+                ref = feat[n:] if y_index is None else feat[n:][y_index]
+                diff = (feat[:n] - ref)**2
                 dists.append(
                     getattr(self, f'lin{k}')(diff).mean(dim=(1, 2, 3)))
         return dists
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor, y: torch.Tensor,
-                img_norm_cfg: Optional[dict] = None) -> torch.Tensor:
-        if x.shape != y.shape:
+                img_norm_cfg: Optional[dict] = None,
+                y_index: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Distances ``[N]`` of the pairs ``(x[i], y[i])``, ``x`` and ``y``
+        ``[N, 3, H, W]``; with ``y_index`` (int ``[N]``) of the pairs
+        ``(x[i], y[y_index[i]])``, ``y`` ``[M, 3, H, W]``.
+
+        Raises:
+            ValueError: the images differ in shape, or ``y_index`` does not
+                give one index per ``x`` image.
+        """
+        if y_index is None and x.shape != y.shape or \
+                x.shape[1:] != y.shape[1:]:
             raise ValueError(f'lpips.py: inputs differ in shape: '
                              f'{tuple(x.shape)} vs {tuple(y.shape)}')
-        return torch.stack(self.layer_distances(x, y, img_norm_cfg)).sum(0)
+        if y_index is not None and y_index.shape != x.shape[:1]:
+            raise ValueError(f'lpips.py: y_index needs one index per x image '
+                             f'({x.shape[0]}), got {tuple(y_index.shape)}')
+        return torch.stack(self.layer_distances(x, y, img_norm_cfg,
+                                                y_index)).sum(0)

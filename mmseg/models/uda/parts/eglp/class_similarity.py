@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmseg.models.similarity.lpips import LPIPS
 from mmseg.registry import MODELS
 from mmseg.utils.dist import all_reduce_sum
 
@@ -130,12 +131,21 @@ class ClassSimilarity(nn.Module):
         return self.batch_present(src_gt).expand(b, -1)
 
     def _pair_distances(self, x: torch.Tensor, y: torch.Tensor,
+                        y_index: torch.Tensor,
                         img_norm_cfg: Optional[dict]) -> torch.Tensor:
+        """Distances ``[N]`` of the pairs ``(x[i], y[y_index[i]])``; LPIPS
+        runs each target image through its network once per chunk, not
+        once per class image."""
         step = self.chunk_size or x.shape[0]
         out = []
         for i in range(0, x.shape[0], step):
-            xs, ys = x[i:i + step], y[i:i + step]
-            d = self.lpips(xs, ys, img_norm_cfg)
+            xs, ys = x[i:i + step], y[y_index[i:i + step]]
+            if isinstance(self.lpips, LPIPS):
+                used, index = torch.unique(y_index[i:i + step],
+                                           return_inverse=True)
+                d = self.lpips(xs, y[used], img_norm_cfg, y_index=index)
+            else:  # any other metric module: one pair per row
+                d = self.lpips(xs, ys, img_norm_cfg)
             if self.dists is not None:
                 d = 0.5 * (d + self.dists(xs, ys, img_norm_cfg))
             out.append(d)
@@ -163,9 +173,9 @@ class ClassSimilarity(nn.Module):
             return out
         masks = gt == present.view(1, p, 1, 1)  # [B, P, H, W]
         class_imgs = src_img[:, None] * masks[:, :, None]  # [B, P, 3, H, W]
-        targets = tgt_img[:, None].expand(-1, p, -1, -1, -1)
-        d = self._pair_distances(class_imgs.flatten(0, 1),
-                                 targets.flatten(0, 1), img_norm_cfg)
+        sample = torch.arange(b, device=src_img.device).repeat_interleave(p)
+        d = self._pair_distances(class_imgs.flatten(0, 1), tgt_img, sample,
+                                 img_norm_cfg)
         out[:, present] = d.view(b, p).to(out)
         return out
 
