@@ -1,8 +1,10 @@
 """Print per-class pixel frequency and presence of every labelled split of a toy set.
 
 Usage: python tools/toy_stats.py [--root data/toy] [--scale 1.0] [--splits day_val night_val]
+                                [--shift N]
 
-``--scale`` resizes the labels first (nearest neighbour) to the training resolution: 1.0 for the
+``--shift N`` also renders N scenes by day and by night and prints each class's appearance
+change (see ``mmseg.datasets.toy.stats.night_shift_by_class``). ``--scale`` resizes the labels first (nearest neighbour) to the training resolution: 1.0 for the
 256x512 toy configs, 0.5 for the 128-pixel sweeps of ``experiments.py``.
 """
 import argparse
@@ -11,7 +13,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmseg.datasets.toy.stats import LABELLED_SPLITS, frequency_table  # noqa: E402
+from mmseg.datasets.toy.stats import (LABELLED_SPLITS, frequency_table,  # noqa: E402
+                                       night_shift_by_class)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -21,6 +24,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='resize factor of the labels (training resolution / 256x512)')
     parser.add_argument('--splits', nargs='*', default=[], choices=sorted(LABELLED_SPLITS),
                         help='splits to show (default: every labelled split found)')
+    parser.add_argument('--shift', type=int, default=0, metavar='N',
+                        help='also print the day-to-night appearance change per class, '
+                        'measured on N generated scenes')
     return parser.parse_args(argv)
 
 
@@ -31,6 +37,12 @@ def main(argv=None) -> None:
     print(f'{args.root} at scale {args.scale}: pixel share of the labelled pixels (%) / '
           f'images containing the class (%) / mean pixels per image that has it')
     print(frequency_table(args.root, args.scale, args.splits))
+    if args.shift > 0:
+        shift = night_shift_by_class(args.shift)
+        print(f'\nday-to-night change per class ({args.shift} scenes; |log| of the change of the '
+              'class grey level relative to its image mean):')
+        for name, value in sorted(shift.items(), key=lambda kv: -kv[1]):
+            print(f'  {name:14s} {value:.2f}')
 
 
 if __name__ == '__main__':

@@ -81,3 +81,31 @@ def frequency_table(root: str, scale: float = 1.0, splits: Sequence[str] = ()) -
                  f'{stats[n]["mean_pixels"][c]:.0f}' for n in names]
         rows.append(f'| {cls} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(rows)
+
+
+def night_shift_by_class(num_scenes: int = 12, seed: int = 0) -> Dict[str, float]:
+    """How much each class's appearance changes from day to night, per class name.
+
+    Each of ``num_scenes`` scenes is rendered by day and by night; per class the change is
+    ``|log((mean_night(c) / mean_night) / (mean_day(c) / mean_day))|``: the change of the
+    class's grey level relative to its own image's mean (0 = the class keeps its place in the
+    image's brightness order), averaged over the scenes with at least 20 pixels of the class.
+    Classes never shown are left out.
+    """
+    from .render_day import render_day
+    from .render_night import render_night
+    from .scene import paint_scene
+    changes: Dict[int, List[float]] = {}
+    for i in range(num_scenes):
+        scene = paint_scene(np.random.default_rng([seed, i, 0]))
+        day, night = (cv2.cvtColor(render(scene, np.random.default_rng([seed, i, k])),
+                                   cv2.COLOR_BGR2GRAY).astype(np.float64)
+                      for k, render in ((1, render_day), (2, render_night)))
+        for c in range(NUM_CLASSES):
+            mask = scene.label == c
+            if mask.sum() >= 20:
+                rel_day = day[mask].mean() / max(day.mean(), 1e-6)
+                rel_night = night[mask].mean() / max(night.mean(), 1e-6)
+                changes.setdefault(c, []).append(
+                    abs(np.log(max(rel_night, 1e-6) / max(rel_day, 1e-6))))
+    return {CLASS_NAMES[c]: float(np.mean(v)) for c, v in sorted(changes.items())}
