@@ -110,6 +110,8 @@ def main(argv: Optional[List[str]] = None):
     from mmseg.engine.registered_types import unknown_type_error
     from mmseg.utils import register_all_modules
     register_all_modules()
+    from mmseg.engine.reference import check_reference
+    check_reference(cfg.get('reference'), args.config)
     work_dir = ensure_output_dir(resolve_work_dir(cfg, args), 'work dir')
     prepare_toy_assets(cfg)
     cfg.work_dir = work_dir
@@ -129,7 +131,20 @@ def main(argv: Optional[List[str]] = None):
         raise SystemExit(130) from None
     runner.logger.info(f'training took {time.time() - start:.1f} s; '
                        f'outputs in {work_dir}')
+    print_reference(cfg, runner)
     return runner
+
+
+def print_reference(cfg, runner) -> None:
+    """Last line: the final validation result beside the config's ``reference`` number."""
+    from mmseg.engine.build import eval_title_of
+    from mmseg.engine.reference import reference_line
+    scalars = runner.message_hub.log_scalars
+    metrics = {k[len('val/'):]: v.current() for k, v in scalars.items()
+               if k.startswith('val/')}
+    line = reference_line(cfg.get('reference'), metrics, eval_title_of(cfg))
+    if line:
+        print(line, flush=True)
 
 
 if __name__ == '__main__':

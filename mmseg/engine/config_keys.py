@@ -51,6 +51,7 @@ SECTION_KEYS: Dict[str, frozenset] = {
                        'test', 'test_set'}),
     'model.test_cfg': frozenset({'mode', 'crop_size', 'stride',
                                  'batched_slide'}),
+    'reference': frozenset({'value', 'label', 'source', 'metric'}),
 }
 
 # Sections whose sub-keys belong to a backend and are checked there.

@@ -21,7 +21,7 @@ KNOWN_TOP_LEVEL_KEYS = frozenset({
     'img_norm_cfg', 'train_pipeline', 'test_pipeline', 'source_pipeline',
     'target_pipeline', 'prompt_pipeline', 'dataset_type', 'data_root',
     'visualizer', 'vis_backends',  # logging backends (visualizer_cfg.py)
-    'compile', 'host_allocator',
+    'compile', 'host_allocator', 'reference',
 })
 
 
