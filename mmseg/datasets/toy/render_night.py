@@ -18,9 +18,9 @@ from .texture import _textured_albedo, _to_uint8_bgr
 # and the strength of the wide glare veil. Set so that structures stay visible under the
 # noise, as in real night images (measured: a model trained with labels on night reaches at
 # least 0.8 of the day model's day mIoU; see README "Toy data").
-AMBIENT = (0.03, 0.08)
-SHOT_NOISE = (0.0006, 0.0018)
-READ_NOISE = (0.0015, 0.003)
+AMBIENT = (0.04, 0.10)
+SHOT_NOISE = (0.0005, 0.0015)
+READ_NOISE = (0.001, 0.0025)
 GLARE_VEIL = 0.8
 SIGN_RETROREFLECTION = (0.6, 1.4)
 
@@ -58,8 +58,8 @@ def render_night(c: Canvas, rng: np.random.Generator) -> np.ndarray:
     housing = (c.label == LIGHT)[..., None] & (gain <= 0)
     img = np.where(housing, img * 0.3, img)  # unlit traffic-light housings vanish in the dark
     rows = np.clip(np.arange(HEIGHT, dtype=np.float32) / max(c.camera.horizon, 1), 0, 1)[:, None]
-    pollution = np.array([0.035, 0.022, 0.012], np.float32) * rng.uniform(0.5, 1.5)
-    sky = np.array([0.003, 0.004, 0.012], np.float32) + rows[..., None] ** 3 * pollution
+    pollution = np.array([0.05, 0.035, 0.02], np.float32) * rng.uniform(0.5, 1.5)
+    sky = np.array([0.006, 0.008, 0.02], np.float32) + rows[..., None] ** 2 * pollution
     img = np.where((c.label == SKY)[..., None], sky + (img - linear * ambient), img)
     img *= rng.uniform(1.0, 2.0)  # auto exposure
     shot, read = rng.uniform(*SHOT_NOISE), rng.uniform(*READ_NOISE)
