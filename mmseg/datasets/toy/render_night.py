@@ -61,7 +61,7 @@ def render_night(c: Canvas, rng: np.random.Generator) -> np.ndarray:
     pollution = np.array([0.05, 0.035, 0.02], np.float32) * rng.uniform(0.5, 1.5)
     sky = np.array([0.006, 0.008, 0.02], np.float32) + rows[..., None] ** 2 * pollution
     img = np.where((c.label == SKY)[..., None], sky + (img - linear * ambient), img)
-    img *= rng.uniform(1.0, 2.0)  # auto exposure
+    img *= rng.uniform(0.8, 1.6)  # auto exposure
     shot, read = rng.uniform(*SHOT_NOISE), rng.uniform(*READ_NOISE)
     noise_std = np.sqrt(shot * np.maximum(img, 0) + read ** 2)
     img += noise_std * rng.standard_normal(img.shape, np.float32)
