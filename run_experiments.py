@@ -20,7 +20,7 @@ from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
-from mmseg.engine.config_loader import add_cfg_options_argument
+from mmseg.config import add_cfg_options_argument, as_arguments
 from mmseg.utils.cli import run_cli
 
 REPO_ROOT = osp.dirname(osp.abspath(__file__))
@@ -127,8 +127,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def train_overrides(args: argparse.Namespace) -> List[str]:
-    options = [f'{k}={v!r}'.replace(' ', '') if not isinstance(v, str)
-               else f'{k}={v}' for k, v in (args.cfg_options or {}).items()]
+    options = as_arguments(args.cfg_options or {})
     if args.startup_test:
         options += ['runner.max_iters=2', 'evaluation.interval=2',
                     'checkpoint_config.interval=2', 'log_config.interval=1']
@@ -161,7 +160,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     if args.resume:
         return [resume_run(args)]
     if args.config:
-        from mmseg.engine.config_loader import load_config
+        from mmseg.config import load_config
         load_config(args.config, args.cfg_options)  # refuse before writing
         configs = [child_config(args.config, f'{args.machine}-basic', {})]
     else:

@@ -129,7 +129,7 @@ def test_load_from_a_published_checkpoint_initialises_the_student(
     weights = _state(published)
 
     from mmseg.engine.build import build_runner
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config import load_config
     from mmseg.engine.toy_assets import prepare_toy_assets
     from tools.train import apply_command_line, parse_args
     args = parse_args([cfg, '--load-from', published])

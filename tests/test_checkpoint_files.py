@@ -11,9 +11,9 @@ from torch import nn
 
 from mmseg.engine.checkpoint_config import checkpoint_hook_cfg
 from mmseg.engine.checkpoint_fit import fit_state_dict
-from mmseg.engine.config_loader import ConfigError
 from mmseg.engine.resume_point import (latest_checkpoint,
                                        require_training_checkpoint)
+from mmseg.errors import ConfigError
 from mmseg.evaluation.output_paths import OutputCollisionError, plan_outputs
 from mmseg.models.weights import load_backbone_pretrained
 from mmseg.utils.checkpoint_io import (CheckpointLoadError,

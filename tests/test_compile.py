@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config
 
 from mmseg.engine.build import compile_from
-from mmseg.engine.config_loader import ConfigError
+from mmseg.errors import ConfigError
 from mmseg.models.utils.compiling import (compile_networks, compile_options,
                                           networks_of)
 from mmseg.registry import MODELS

@@ -3,8 +3,9 @@ read; mmseg 1.x names are mapped onto ours or refused naming ours; data
 roots, metrics and registry types are named in one-line errors."""
 import pytest
 
-from mmseg.engine.config_loader import ConfigError, load_config
-from mmseg.engine.registered_types import unknown_type_error
+from mmseg.config import ConfigError, load_config, unknown_type_error
+from mmseg.config.options import CfgOptions, add_cfg_options_argument
+from mmseg.errors import closest_name, did_you_mean
 
 BASE = '''
 data_root = 'data/dark_zurich/'
@@ -200,3 +201,107 @@ def test_registry_miss_names_key_path_config_and_closest_type(config):
                                  '"mit_b9" in config cfg.py (did you mean '
                                  '"mit_b')
     assert unknown_type_error(KeyError('other'), cfg, 'cfg.py') is None
+
+
+def _parse(*entries):
+    import argparse
+    parser = argparse.ArgumentParser()
+    add_cfg_options_argument(parser)
+    return parser.parse_args(['--cfg-options', *entries]).cfg_options
+
+
+def test_an_entry_that_is_not_key_value_is_named(config):
+    options = _parse('runner.max_iters=4', 'runner.max_iters', '=3')
+    assert options == {'runner.max_iters': 4}
+    assert options.malformed == ['runner.max_iters', '=3']
+    with pytest.raises(ConfigError) as err:
+        load_config(config, options)
+    message = str(err.value)
+    assert '\n' not in message
+    assert '--cfg-options runner.max_iters: not KEY=VALUE' in message
+    assert '--cfg-options =3: not KEY=VALUE' in message
+
+
+def test_entries_of_two_cfg_options_flags_are_merged():
+    import argparse
+    parser = argparse.ArgumentParser()
+    add_cfg_options_argument(parser)
+    options = parser.parse_args(['--cfg-options', 'a=1', 'b', '--cfg-options',
+                                 'c=[1,2]', 'd']).cfg_options
+    assert isinstance(options, CfgOptions)
+    assert options == {'a': 1, 'c': [1, 2]} and options.malformed == ['b', 'd']
+
+
+@pytest.mark.parametrize('key, value, words', [
+    ('runner.max_iters', 0, 'expected a whole number >= 1'),
+    ('runner.max_iters', -5, 'expected a whole number >= 1'),
+    ('runner.max_iters', 2.5, 'expected a whole number >= 1'),
+    ('evaluation.interval', 0, 'expected a whole number >= 1'),
+    ('data.samples_per_gpu', 0, 'expected a whole number >= 1'),
+    ('data.workers_per_gpu', -1, 'expected a whole number >= 0'),
+    ('uda.alpha', 1.5, 'expected a number in [0, 1]'),
+    ('uda.pseudo_threshold', -0.1, 'expected a number in [0, 1]'),
+])
+def test_a_value_its_key_cannot_take_is_named(config, key, value, words):
+    with pytest.raises(ConfigError) as err:
+        load_config(config, {key: value})
+    assert str(err.value).startswith(f'--cfg-options {key}={value}: {words}')
+    assert config in str(err.value)
+
+
+def test_a_probability_above_one_in_a_plug_in_is_named():
+    import os.path as osp
+    toy = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                   'configs', 'toy', 'toy_eglp_hrda_daformer_mitb0.py')
+    for key in ('uda.dms.mask_prob', 'uda.mix_augmenters.0.prob'):
+        with pytest.raises(ConfigError, match=f'{key}=1.5: expected a '
+                           r'number in \[0, 1\]'):
+            load_config(toy, {key: 1.5})
+    cfg = load_config(toy, {'uda.dms.mask_prob': 1.0,
+                            'uda.mix_augmenters.0.prob': 0})
+    assert cfg.uda.dms.mask_prob == 1.0 and cfg.uda.mix_augmenters[0].prob == 0
+
+
+def test_values_in_range_and_non_numbers_pass(config):
+    cfg = load_config(config, {'runner.max_iters': 1, 'uda.alpha': 1.0,
+                               'data.workers_per_gpu': 0,
+                               'evaluation.interval': 10})
+    assert cfg.runner.max_iters == 1 and cfg.uda.alpha == 1.0
+
+
+def test_every_bad_entry_of_a_command_line_is_named_at_once(config):
+    options = _parse('runer.max_iters=4', 'uda.alpah=0.9', 'runner.max_iters=0',
+                     'seed', 'train_cfg=1', 'log_config.interval=10')
+    with pytest.raises(ConfigError) as err:
+        load_config(config, options)
+    message = str(err.value)
+    assert '\n' not in message
+    for words in ('--cfg-options seed: not KEY=VALUE',
+                  '--cfg-options runer.max_iters: config',
+                  'did you mean "runner"', '--cfg-options uda.alpah:',
+                  'did you mean "alpha"', '--cfg-options runner.max_iters=0',
+                  '"train_cfg" is an mmseg 1.x key'):
+        assert words in message, (words, message)
+    assert 'log_config' not in message  # a good entry is not named
+    assert message.count(' | ') == 4
+
+
+def test_every_misspelt_top_level_key_of_a_file_is_named(tmp_path):
+    path = tmp_path / 'typos.py'
+    path.write_text('runer = dict(max_iters=4)\nmodle = dict()\n'
+                    'acdc_val = dict()\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(str(path))
+    assert 'unknown key "runer" in config' in str(err.value)
+    assert 'did you mean "runner"' in str(err.value)
+    assert 'unknown key "modle" in config' in str(err.value)
+    assert 'did you mean "model"' in str(err.value)
+    assert 'acdc_val' not in str(err.value)  # a helper variable
+
+
+def test_one_did_you_mean_helper():
+    assert did_you_mean('mIoUU', ['mIoU', 'aAcc']) == ' (did you mean "mIoU"?)'
+    assert did_you_mean('zzz', ['mIoU']) == ''
+    # with max_edits: the fewest edits win, farther names are no typo
+    assert closest_name('runer', ['runner', 'run'], max_edits=2) == 'runner'
+    assert closest_name('acdc_val', ['data', 'name'], max_edits=2) is None

@@ -4,7 +4,7 @@ import os.path as osp
 
 import pytest
 
-from mmseg.engine.config_loader import load_config
+from mmseg.config import load_config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(

@@ -7,7 +7,7 @@ from mmengine.config import Config
 
 from mmseg.engine import distributed
 from mmseg.engine.build import auto_scale_lr_from
-from mmseg.engine.config_loader import ConfigError
+from mmseg.errors import ConfigError
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 from uda_fixtures import tiny_model_cfg

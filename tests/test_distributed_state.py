@@ -11,14 +11,14 @@ import torch
 from torch import nn
 
 from dist_harness import assert_same, run_on_ranks
-from mmseg.models.uda.parts.class_similarity import ClassSimilarity
+from mmseg.models.uda.parts.eglp.class_similarity import ClassSimilarity
 from mmseg.models.uda.parts.context import (MixedBatch, PseudoLabels,
                                             UDAStepContext)
-from mmseg.models.uda.parts.longtail_memory import LongTailMemoryBank
-from mmseg.models.uda.parts.prototype_alignment import \
+from mmseg.models.uda.parts.dsrnss.longtail_memory import LongTailMemoryBank
+from mmseg.models.uda.parts.dsrnss.prototype_alignment import \
     FeaturePrototypeAlignment
-from mmseg.models.uda.parts.rare_class_memory import (RCM_CLASSES,
-                                                      RareClassMemory)
+from mmseg.models.uda.parts.eglp.rare_class_memory import (RCM_CLASSES,
+                                                           RareClassMemory)
 from mmseg.utils import dist as udist
 from uda_fixtures import NORM, optim_wrapper_for, tiny_model_cfg
 

@@ -7,7 +7,7 @@ from torch import nn
 
 from mmseg.models.uda.parts.context import (MixedBatch, PseudoLabels,
                                             UDAStepContext)
-from mmseg.models.uda.parts.prototype_alignment import (
+from mmseg.models.uda.parts.dsrnss.prototype_alignment import (
     FeaturePrototypeAlignment, prototype_contrast_loss)
 from mmseg.registry import MODELS
 

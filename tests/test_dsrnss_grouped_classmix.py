@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from mmseg.models.uda.parts.context import PseudoLabels
-from mmseg.models.uda.parts.grouped_classmix import (GroupedClassMix,
-                                                     add_cooccurring_classes)
+from mmseg.models.uda.parts.dsrnss.grouped_classmix import (
+    GroupedClassMix, add_cooccurring_classes)
 from mmseg.registry import MODELS
 
 

@@ -4,7 +4,7 @@ import io
 import torch
 
 from mmseg.models.uda.parts.context import MixedBatch, UDAStepContext
-from mmseg.models.uda.parts.longtail_memory import LongTailMemoryBank
+from mmseg.models.uda.parts.dsrnss.longtail_memory import LongTailMemoryBank
 from mmseg.registry import MODELS
 
 

@@ -5,8 +5,8 @@ import torch
 from torch import nn
 
 from mmseg.models.uda.parts.context import MixedBatch, UDAStepContext
-from mmseg.models.uda.parts.entropy_balance import (entropy_balance_loss,
-                                                    pixel_entropy)
+from mmseg.models.uda.parts.ebda.entropy_balance import (entropy_balance_loss,
+                                                         pixel_entropy)
 from mmseg.registry import MODELS
 
 

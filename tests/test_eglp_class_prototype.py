@@ -5,7 +5,7 @@ from torch import nn
 
 from mmseg.models.similarity.class_prototype import (ClassPrototypeDistance,
                                                      class_prototypes)
-from mmseg.models.uda.parts.class_similarity import ClassSimilarity
+from mmseg.models.uda.parts.eglp.class_similarity import ClassSimilarity
 
 
 class PixelFeatures(nn.Module):
@@ -96,7 +96,7 @@ def _fis_case(dnis_target):
     """Class 2 looks different at night. The NFNet teacher labels it right
     (its pixels are all class 2); the UDA teacher calls them class 1."""
     from mmseg.models.uda.parts.context import PseudoLabels, UDAStepContext
-    from mmseg.models.uda.parts.fis import FISRefiner
+    from mmseg.models.uda.parts.eglp.fis import FISRefiner
     colours = {c: [float(c == k) for k in range(3)] for c in range(3)}
     layout = [[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 2, 2], [2, 2, 2, 2]]
     src, src_gt = _paint(colours, layout)
@@ -129,7 +129,7 @@ def test_fis_prototype_dnis_on_uda_labels_sees_what_the_uda_teacher_sees():
 
 
 def test_fis_rejects_unknown_dnis_target():
-    from mmseg.models.uda.parts.fis import FISRefiner
+    from mmseg.models.uda.parts.eglp.fis import FISRefiner
     with pytest.raises(ValueError, match='dnis_target'):
         FISRefiner(similarity=ClassSimilarity(metric='prototype', prototype=ClassPrototypeDistance(
             encoder=PixelFeatures())), dnis_target='student')

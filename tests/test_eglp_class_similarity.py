@@ -2,8 +2,8 @@
 import torch
 from torch import nn
 
-from mmseg.models.uda.parts.class_similarity import (ClassSimilarity,
-                                                     rank_least_similar)
+from mmseg.models.uda.parts.eglp.class_similarity import (ClassSimilarity,
+                                                          rank_least_similar)
 
 
 class MeanAbsDiff(nn.Module):

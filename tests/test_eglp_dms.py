@@ -3,10 +3,11 @@ import pytest
 import torch
 from torch import nn
 
-from mmseg.models.uda.parts.class_similarity import ClassSimilarity
+from mmseg.models.uda.parts.eglp.class_similarity import ClassSimilarity
 from mmseg.models.uda.parts.context import PseudoLabels, UDAStepContext
-from mmseg.models.uda.parts.dms import DynamicMixing, linear_ramp, rank_alpha
-from mmseg.models.uda.parts.fis import FISRefiner
+from mmseg.models.uda.parts.eglp.dms import (DynamicMixing, linear_ramp,
+                                             rank_alpha)
+from mmseg.models.uda.parts.eglp.fis import FISRefiner
 from mmseg.registry import MODELS
 
 

@@ -3,9 +3,9 @@ import pytest
 import torch
 from torch import nn
 
-from mmseg.models.uda.parts.class_similarity import ClassSimilarity
+from mmseg.models.uda.parts.eglp.class_similarity import ClassSimilarity
 from mmseg.models.uda.parts.context import PseudoLabels, UDAStepContext
-from mmseg.models.uda.parts.fis import PIG_EXEMPT, FISRefiner, fis_fuse
+from mmseg.models.uda.parts.eglp.fis import PIG_EXEMPT, FISRefiner, fis_fuse
 from mmseg.registry import MODELS
 
 

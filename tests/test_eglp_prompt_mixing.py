@@ -2,8 +2,9 @@
 import pytest
 import torch
 
-from mmseg.models.uda.parts.prompt_mixing import (AlternateMask, prompt_masks,
-                                                  prompt_mixture)
+from mmseg.models.uda.parts.eglp.prompt_mixing import (AlternateMask,
+                                                       prompt_masks,
+                                                       prompt_mixture)
 
 
 def _inputs(b=4, h=4, w=8):

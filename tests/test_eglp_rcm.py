@@ -6,8 +6,8 @@ from torch import nn
 
 from mmseg.models.uda.parts.context import (MixedBatch, PseudoLabels,
                                             UDAStepContext)
-from mmseg.models.uda.parts.object_paste import night_recolour
-from mmseg.models.uda.parts.rare_class_memory import RareClassMemory
+from mmseg.models.uda.parts.eglp.object_paste import night_recolour
+from mmseg.models.uda.parts.eglp.rare_class_memory import RareClassMemory
 from mmseg.registry import MODELS
 
 NORM = dict(mean=[100.0, 110.0, 120.0], std=[50.0, 60.0, 70.0])

@@ -8,7 +8,7 @@ from mmengine.logging.history_buffer import HistoryBuffer
 from torch import nn
 
 from mmseg.engine.atomic_backend import AtomicLocalBackend
-from mmseg.engine.config_loader import ConfigError, load_config
+from mmseg.config import ConfigError, load_config
 from mmseg.engine.lr_schedulers import PolyLRWithWarmup
 from mmseg.engine.optim_constructor import TrainableOptimWrapperConstructor
 from mmseg.engine.runner import (apply_rng_state, capture_rng_state,

@@ -224,3 +224,66 @@ def test_output_folder_below_a_file_is_named(not_a_folder):
     with pytest.raises(OSError, match=r'--work-dir .*a_file/run: cannot '
                        r'create the folder'):
         ensure_output_dir(osp.join(not_a_folder, 'run'), '--work-dir')
+
+
+def test_train_bad_cfg_options_all_named_in_one_line_before_building(
+        config, tmp_path):
+    status, lines = run_tool('tools/train.py', config, '--work-dir',
+                             str(tmp_path / 'run'), '--cfg-options',
+                             'runner.max_iters', 'runner.max_iters=0',
+                             'runer.interval=3')
+    assert_one_line_error(status, lines, 'train.py',
+                          '--cfg-options runner.max_iters: not KEY=VALUE',
+                          '--cfg-options runner.max_iters=0: expected a '
+                          'whole number >= 1', 'runer.interval',
+                          'did you mean "runner"')
+    assert not osp.exists(tmp_path / 'run')
+
+
+def test_test_names_a_missing_work_dir_with_exit_1(tmp_path):
+    missing = str(tmp_path / 'work_dirs' / 'my_rnu')
+    status, lines = run_tool('tools/test.py', missing, '--eval', 'mIoU')
+    assert_one_line_error(status, lines, 'test.py',
+                          f'config file or work dir not found: {missing}')
+    assert not any(line.startswith('usage:') for line in lines)
+    folder = tmp_path / 'not_a_run'
+    folder.mkdir()
+    status, lines = run_tool('tools/test.py', str(folder), '--eval', 'mIoU')
+    assert_one_line_error(status, lines, 'test.py', str(folder),
+                          'no config dump')
+
+
+TOOLS = sorted(
+    osp.relpath(p, REPO) for pattern in ('tools/*.py', 'tools/*/*.py')
+    for p in __import__('glob').glob(osp.join(REPO, pattern))
+    if not osp.basename(p).startswith('_')
+    and osp.basename(p) != 'seco_files.py') + ['run_experiments.py']
+
+HELP_DRIVER = '''
+import contextlib, io, json, runpy, sys
+shown = {}
+for tool in sys.argv[1:]:
+    sys.argv = [tool, '--help']
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            runpy.run_path(tool, run_name='__main__')
+        except SystemExit:
+            pass
+    shown[tool] = out.getvalue()
+print(json.dumps(shown))
+'''
+
+
+def test_every_tool_lists_debug_in_its_help():
+    import json
+    assert len(TOOLS) >= 18, TOOLS
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
+    done = subprocess.run([sys.executable, '-c', HELP_DRIVER, *TOOLS],
+                          cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    shown = json.loads(done.stdout.splitlines()[-1])
+    for tool in TOOLS:
+        assert 'usage:' in shown[tool], (tool, shown[tool])
+        assert '--debug' in shown[tool], tool

@@ -10,7 +10,7 @@ import pytest
 from mmengine import Config
 
 from mmseg.engine.build import host_allocator_from
-from mmseg.engine.config_loader import ConfigError
+from mmseg.errors import ConfigError
 from mmseg.utils.host_allocator import (KEEP_ALL_FREED, M_MMAP_MAX,
                                         M_TRIM_THRESHOLD,
                                         configure_host_allocator, glibc)

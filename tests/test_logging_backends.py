@@ -5,9 +5,9 @@ import torch
 from mmengine.config import Config
 
 from mmseg.engine import visualizer_cfg
-from mmseg.engine.config_loader import ConfigError
 from mmseg.engine.hooks.debug_image_hook import UDADebugImageHook
 from mmseg.engine.visualizer_cfg import visualizer_from
+from mmseg.errors import ConfigError
 
 
 def _cfg(**keys):

@@ -8,10 +8,11 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 
 from mmseg.engine.build import optim_wrapper_from
-from mmseg.engine.config_loader import ConfigError
 from mmseg.engine.mixed_precision import (MixedPrecisionOptimWrapper,
-                                          autocast_context, parse_dtype)
+                                          parse_dtype)
 from mmseg.engine.optim_constructor import TrainableOptimWrapperConstructor
+from mmseg.errors import ConfigError
+from mmseg.models.utils.precision import autocast_context
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 from uda_fixtures import tiny_model_cfg, uda_batch

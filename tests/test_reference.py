@@ -1,6 +1,6 @@
 import pytest
 
-from mmseg.engine.config_loader import ConfigError
+from mmseg.errors import ConfigError
 from mmseg.engine.reference import check_reference, reference_line
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmseg.engine.config_loader import ConfigError
+from mmseg.errors import ConfigError
 from mmseg.models.segmentors.input_padding import (grid_multiple,
                                                    pad_bottom_right,
                                                    padded_side)

@@ -75,7 +75,7 @@ def test_experiments_generate_configs_as_data():
 def test_run_experiments_dry_run_writes_loadable_configs(tmp_path,
                                                          monkeypatch):
     import run_experiments
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config import load_config
     monkeypatch.setattr(run_experiments, 'GENERATED_DIR', str(tmp_path))
     paths = run_experiments.main(['--exp', '1', '--dry-run'])
     assert len(paths) == 12

@@ -5,8 +5,9 @@ import subprocess
 import pytest
 import torch
 
-from mmseg.engine import toy_pretrain
-from mmseg.engine.toy_pretrain import backbone_state, ensure_toy_pretrained
+from mmseg.engine import toy_assets
+from mmseg.engine.toy_assets import ensure_toy_pretrained
+from mmseg.engine.toy_pretrain import backbone_state
 from mmseg.utils.checkpoint_io import load_checkpoint_file
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -66,7 +67,7 @@ def test_toy_pretrained_is_created_once_and_loads_as_pretrained(tmp_path, monkey
 
     def no_training(*args, **kwargs):
         raise AssertionError('trained again although the file exists')
-    monkeypatch.setattr(toy_pretrain.subprocess, 'run', no_training)
+    monkeypatch.setattr(toy_assets.subprocess, 'run', no_training)
     assert ensure_toy_pretrained(out, str(config)) == out
 
 
@@ -81,7 +82,7 @@ def test_failed_pretraining_leaves_no_file(tmp_path, monkeypatch):
 
     def failing(command, check):
         raise subprocess.CalledProcessError(1, command)
-    monkeypatch.setattr(toy_pretrain.subprocess, 'run', failing)
+    monkeypatch.setattr(toy_assets.subprocess, 'run', failing)
     with pytest.raises(subprocess.CalledProcessError):
         ensure_toy_pretrained(str(tmp_path / 'p.pth'), str(config))
     assert not (tmp_path / 'p.pth').exists()
@@ -95,7 +96,7 @@ def _cfg(tmp_path, text):
 
 
 def test_prepare_toy_assets_names_a_misspelt_toy_data_key(tmp_path):
-    from mmseg.engine.config_loader import ConfigError
+    from mmseg.errors import ConfigError
     from mmseg.engine.toy_assets import prepare_toy_assets
     cfg = _cfg(tmp_path, "toy_data = dict(root='x', num_prompt=2)\n")
     with pytest.raises(ConfigError, match=r'toy_data.*num_prompt.*c\.py'):
@@ -104,7 +105,7 @@ def test_prepare_toy_assets_names_a_misspelt_toy_data_key(tmp_path):
 
 
 def test_prepare_toy_assets_names_a_bad_toy_pretrained_section(tmp_path):
-    from mmseg.engine.config_loader import ConfigError
+    from mmseg.errors import ConfigError
     from mmseg.engine.toy_assets import prepare_toy_assets
     cfg = _cfg(tmp_path, "toy_pretrained = dict(pth='a.pth', config='b.py')\n")
     with pytest.raises(ConfigError, match=r'toy_pretrained.*pth.*c\.py'):
@@ -117,7 +118,7 @@ def test_prepare_toy_assets_names_a_bad_toy_pretrained_section(tmp_path):
 def test_prepare_toy_assets_creates_data_and_pretrained(tmp_path, monkeypatch):
     from mmseg.engine.toy_assets import prepare_toy_assets
     made = []
-    monkeypatch.setattr(toy_pretrain, 'ensure_toy_pretrained',
+    monkeypatch.setattr(toy_assets, 'ensure_toy_pretrained',
                         lambda **kw: made.append(kw))
     root = str(tmp_path / 'toy')
     cfg = _cfg(tmp_path, f"toy_data = dict(root={root!r}, num_source_train=1, "

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from e2e_config import write_tiny_config
-from mmseg.engine.config_loader import ConfigError
+from mmseg.errors import ConfigError
 from mmseg.utils.checkpoint_io import load_checkpoint_file
 from tools.test import main as run_test
 from tools.train import main as train_main

@@ -4,8 +4,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmseg.models.uda.parts.context import PseudoLabels, UDAStepContext
-from mmseg.models.uda.parts.masked_consistency import MaskedImageConsistency
-from mmseg.models.uda.parts.masking import BlockMaskGenerator
+from mmseg.models.uda.parts.mic.masked_consistency import \
+    MaskedImageConsistency
+from mmseg.models.uda.parts.mic.masking import BlockMaskGenerator
 from mmseg.models.uda.parts.strong_aug import StrongAugmentation
 from mmseg.registry import MODELS
 

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from mmseg.models.uda.parts.masking import (BlockMaskGenerator,
-                                            build_mask_generator)
+from mmseg.models.uda.parts.mic.masking import (BlockMaskGenerator,
+                                                build_mask_generator)
 
 
 def test_mask_shape_values_and_blocks():

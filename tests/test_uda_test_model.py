@@ -2,10 +2,10 @@
 import pytest
 import torch
 
-from mmseg.models.uda.parts.class_similarity import ClassSimilarity
-from mmseg.models.uda.parts.dms import DynamicMixing
-from mmseg.models.uda.parts.fis import fis_fuse
-from mmseg.models.uda.parts.teacher_fusion import TeacherFusion
+from mmseg.models.uda.parts.eglp.class_similarity import ClassSimilarity
+from mmseg.models.uda.parts.eglp.dms import DynamicMixing
+from mmseg.models.uda.parts.eglp.fis import fis_fuse
+from mmseg.models.uda.parts.eglp.teacher_fusion import TeacherFusion
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 from uda_fixtures import sample_batch, tiny_model_cfg

@@ -18,6 +18,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmseg.evaluation.plots import plot_curves  # noqa: E402
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 # keys of a log record that are not curves
 NOT_CURVES = frozenset({'step', 'iter', 'epoch'})
@@ -100,6 +101,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='one label per WORK_DIR (default: its name)')
     parser.add_argument('--title', help='figure title')
     parser.add_argument('--out', required=True, help='PNG file to write')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.legend and len(args.legend) != len(args.work_dirs):
         parser.error(f'--legend has {len(args.legend)} labels for '
@@ -129,4 +131,4 @@ def main(argv: Optional[List[str]] = None) -> str:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_cli(main))

@@ -46,6 +46,7 @@ from mmengine import Config, DictAction  # noqa: E402
 
 from mmseg.utils.benchmarking import (count_flops,  # noqa: E402
                                       measure_peak_memory, time_callable)
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 
 IMG_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
@@ -190,17 +191,18 @@ def main(argv=None) -> dict:
                         help='torch.compile the networks (config key '
                         'compile=True)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.amp == 'fp16' and torch.device(args.device).type != 'cuda':
         parser.error('--amp fp16 needs a CUDA device (loss scaling); use '
                      '--amp bf16 on CPU')
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config import load_config
     with stdout_to_stderr():  # stdout is the JSON report alone
         cfg = load_config(args.config, args.cfg_options)
         from mmseg.engine.build import apply_host_allocator
         host_allocator, host_allocator_applied = apply_host_allocator(cfg)
         if cfg.get('toy_pretrained'):  # frozen parts (a DNIS encoder) load it
-            from mmseg.engine.toy_pretrain import ensure_toy_pretrained
+            from mmseg.engine.toy_assets import ensure_toy_pretrained
             ensure_toy_pretrained(**cfg.toy_pretrained)
         model = build_model(cfg, args.device, args.uda)
     compile_cfg = cfg.get('compile') or args.compile
@@ -252,5 +254,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

@@ -19,6 +19,8 @@ from typing import Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
+
 METRIC = re.compile(r'(\b(?:mIoU|aAcc|mAcc|IoU\.[\w ]+?)): (nan|[\d.]+)')
 RUN_NAME = re.compile(r'^\d{6}_\d{4,6}_(?P<name>.+)_(?P<id>[0-9a-f]{5})$')
 SEED = re.compile(r'_s(\d+)$')
@@ -84,6 +86,7 @@ def main(argv=None) -> List[str]:
     parser.add_argument('sweep_dirs', nargs='+')
     parser.add_argument('--classes', nargs='*', default=[])
     parser.add_argument('--plot', help='PNG: mIoU per method, seed spread')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     runs = {}
     for sweep in args.sweep_dirs:
@@ -106,5 +109,4 @@ def main(argv=None) -> List[str]:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

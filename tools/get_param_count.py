@@ -10,6 +10,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch.nn as nn  # noqa: E402
 from mmengine import Config, DictAction  # noqa: E402
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 
 def count_trainable(module: nn.Module) -> int:
@@ -44,13 +45,13 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
-    from mmseg.engine.config_loader import load_config
+    from mmseg.config import load_config
     cfg = load_config(args.config, args.cfg_options)
     for name, n in param_report(build_model(cfg)).items():
         print(f'{name:8s} {human(n):>10s}  ({n})')
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

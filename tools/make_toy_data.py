@@ -11,6 +11,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmseg.datasets.toy_data import (DEFAULT_COUNTS, MARKER_FILE,  # noqa: E402
                                      ensure_toy_dataset, make_toy_dataset)
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -22,6 +23,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name, default in DEFAULT_COUNTS.items():
         parser.add_argument('--' + name.replace('_', '-'), type=int, default=default,
                             help=f'default {default}')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -41,5 +43,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

@@ -13,7 +13,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmseg.engine.toy_pretrain import ensure_toy_pretrained  # noqa: E402
+from mmseg.engine.toy_assets import ensure_toy_pretrained  # noqa: E402
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -24,6 +25,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='where the pretraining run writes its log')
     parser.add_argument('--force', action='store_true',
                         help='train again even if the file exists')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -39,5 +41,4 @@ def main(argv=None) -> str:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

@@ -22,6 +22,7 @@ import torch  # noqa: E402
 from mmseg.utils.checkpoint_io import (CheckpointLoadError,  # noqa: E402
                                        atomic_write_bytes, extract_state_dict,
                                        load_checkpoint_file)
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 STUDENT_PREFIX = 'model.'
 
@@ -68,6 +69,7 @@ def main(argv: Optional[List[str]] = None) -> str:
     parser.add_argument('in_file')
     parser.add_argument('out_file')
     parser.add_argument('--trust-checkpoint', action='store_true')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     from mmseg.utils.cli import ensure_output_dir
     ensure_output_dir(osp.dirname(osp.abspath(args.out_file)),
@@ -78,5 +80,4 @@ def main(argv: Optional[List[str]] = None) -> str:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

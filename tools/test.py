@@ -30,10 +30,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
 
-from mmseg.engine.config_keys import check_eval_metrics  # noqa: E402
-from mmseg.engine.config_loader import (add_cfg_options_argument,  # noqa: E402
-                                        load_config)
-from mmseg.utils.cli import ensure_output_dir, run_cli  # noqa: E402
+from mmseg.config import (add_cfg_options_argument,  # noqa: E402
+                          check_eval_metrics, load_config)
+from mmseg.utils.cli import (add_debug_argument,  # noqa: E402
+                             ensure_output_dir, run_cli)
 
 HRDA_OUTPUTS = {'LR': 0.0, 'HR': 1.0}
 TEST_MODELS = ('student', 'teacher', 'nfnet', 'nfnet_teacher', 'fusion')
@@ -99,7 +99,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='evaluate on several processes (torchrun / srun)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_cfg_options_argument(parser)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
+    if not osp.exists(args.config):  # a typo: named, exit 1 (no usage)
+        raise FileNotFoundError(
+            f'config file or work dir not found: {args.config}')
     if args.eval and args.format_only:
         parser.error('--eval and --format-only are exclusive')
     if (args.out or args.plot) and not args.eval:
@@ -109,11 +113,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                      'give a path ending in .json')
     if not args.eval and not args.format_only and not args.show_dir:
         parser.error('give at least one of --eval, --format-only, --show-dir')
-    from mmseg.engine.run_dir import RunDirError, resolve_run
-    try:
-        args.config, args.checkpoint = resolve_run(args.config, args.checkpoint)
-    except RunDirError as err:
-        parser.error(str(err))
+    from mmseg.engine.run_dir import resolve_run
+    args.config, args.checkpoint = resolve_run(args.config, args.checkpoint)
     return args
 
 

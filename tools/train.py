@@ -16,12 +16,13 @@ from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmseg.engine.config_loader import (ConfigError,  # noqa: E402
-                                        add_cfg_options_argument,
-                                        describe_build_error, load_config)
+from mmseg.config import (ConfigError,  # noqa: E402
+                          add_cfg_options_argument, describe_build_error,
+                          load_config, unknown_type_error)
 from mmseg.engine.run_dir import interrupted_message  # noqa: E402
 from mmseg.engine.toy_assets import prepare_toy_assets  # noqa: E402
-from mmseg.utils.cli import ensure_output_dir, run_cli  # noqa: E402
+from mmseg.utils.cli import (add_debug_argument,  # noqa: E402
+                             ensure_output_dir, run_cli)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -64,6 +65,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'compile=True; a part that does not compile runs eager, with a '
         'warning)')
     add_cfg_options_argument(parser)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -107,7 +109,6 @@ def main(argv: Optional[List[str]] = None):
     apply_command_line(cfg, args)
     from mmseg.engine.build import apply_host_allocator, build_runner
     apply_host_allocator(cfg)
-    from mmseg.engine.registered_types import unknown_type_error
     from mmseg.utils import register_all_modules
     register_all_modules()
     from mmseg.engine.reference import check_reference

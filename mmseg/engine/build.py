@@ -11,9 +11,9 @@ from typing import Any, Dict, Optional, Tuple, Union
 
 from mmengine.config import Config, ConfigDict
 
+from mmseg.errors import ConfigError
 from .checkpoint_config import (checkpoint_hook_cfg,
                                 warn_save_best_without_evaluation)
-from .config_loader import ConfigError
 from .visualizer_cfg import visualizer_from
 
 DEFAULT_LOG_INTERVAL = 50

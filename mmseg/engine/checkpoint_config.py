@@ -18,8 +18,8 @@ from typing import Any, Dict, Mapping
 
 from mmengine.logging import print_log
 
+from mmseg.errors import ConfigError
 from .atomic_backend import ATOMIC_BACKEND_ARGS
-from .config_loader import ConfigError
 
 SUPPORTED_KEYS = ('interval', 'max_keep_ckpts', 'by_epoch', 'save_optimizer',
                   'save_last', 'save_best', 'rule')

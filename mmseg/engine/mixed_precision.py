@@ -8,18 +8,20 @@ saved in the checkpoint with the optimiser's (``state_dict`` key
 
 What autocast changes: matrix products and convolutions (the network
 forwards) run in the low precision; parameters, gradients, optimiser state
-and EMA teachers stay fp32. The UDA step opens :func:`autocast_context`
-around every network forward (student, teachers' pseudo-labelling, NFNet,
-ImageNet feature model, similarity networks) and casts logits/features back
-to fp32 before softmax, confidence thresholds and losses.
+and EMA teachers stay fp32. The UDA step opens
+:func:`mmseg.models.utils.precision.autocast_context` around every network
+forward (student, teachers' pseudo-labelling, NFNet, ImageNet feature
+model, similarity networks) and casts logits/features back to fp32 before
+softmax, confidence thresholds and losses.
 """
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any, ContextManager, Dict, Iterator, Optional, Union
 
 import torch
-from mmengine.optim import AmpOptimWrapper, OptimWrapper
+from mmengine.optim import OptimWrapper
 from torch import nn
 
+from mmseg.models.utils.precision import model_device_type
 from mmseg.registry import OPTIM_WRAPPERS
 
 DTYPES = {
@@ -41,13 +43,6 @@ def parse_dtype(dtype: Union[str, torch.dtype]) -> torch.dtype:
         return DTYPES[dtype]
     raise ValueError(f'amp.dtype must be one of {sorted(DTYPES)}, '
                      f'got {dtype!r}')
-
-
-def model_device_type(model: nn.Module) -> str:
-    """``'cuda'``/``'cpu'``/...: the device type of the model's parameters."""
-    for param in model.parameters():
-        return param.device.type
-    return 'cpu'
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -142,14 +137,3 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
             self.loss_scaler.load_state_dict(scaler_state)
         self.optimizer.load_state_dict(state_dict)
 
-
-def autocast_context(optim_wrapper: Any, model: nn.Module) -> ContextManager:
-    """The autocast ``optim_wrapper`` trains with, for forwards outside
-    ``optim_wrapper.optim_context`` (teachers, frozen networks); a no-op for
-    a full-precision wrapper."""
-    if isinstance(optim_wrapper, MixedPrecisionOptimWrapper):
-        return optim_wrapper.autocast(model)
-    if isinstance(optim_wrapper, AmpOptimWrapper):
-        return torch.autocast(model_device_type(model),
-                              dtype=optim_wrapper.cast_dtype or torch.float16)
-    return nullcontext()

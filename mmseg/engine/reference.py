@@ -7,7 +7,7 @@ README)``, so the run's result is seen next to what the method is compared with.
 """
 from typing import Mapping, Optional
 
-from mmseg.engine.config_loader import ConfigError
+from mmseg.errors import ConfigError
 
 REFERENCE_KEYS = ('value', 'label', 'source', 'metric')
 

@@ -8,12 +8,15 @@ are per asset, never global: the toy pretraining runs in a child process
 that prepares its own toy data, and unrelated runs must not wait on it."""
 import fcntl
 import hashlib
+import os
 import os.path as osp
+import subprocess
+import sys
 import tempfile
 from contextlib import contextmanager
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Optional
 
-from mmseg.engine.config_loader import ConfigError
+from mmseg.errors import ConfigError
 
 
 def _check_keys(given: Iterable[str], known: Iterable[str], key: str, cfg) -> None:
@@ -51,9 +54,31 @@ def prepare_toy_assets(cfg) -> None:
             ensure_toy_dataset(root, **toy)
     pretrained = dict(cfg.get('toy_pretrained') or {})
     if pretrained:
-        from mmseg.engine.toy_pretrain import ensure_toy_pretrained
         _check_keys(pretrained, ('path', 'config', 'work_dir'), 'toy_pretrained', cfg)
         if 'path' not in pretrained or 'config' not in pretrained:
             raise ConfigError(f'toy_pretrained needs "path" and "config" '
                               f'(config {cfg.filename})')
         ensure_toy_pretrained(**pretrained)
+
+
+def ensure_toy_pretrained(path: str, config: str, work_dir: Optional[str] = None) -> str:
+    """Return ``path``, first creating it with ``config``'s training if it does not exist
+    (:mod:`mmseg.engine.toy_pretrain`, in a child process; concurrent callers wait on a lock
+    file instead of training twice)."""
+    if osp.isfile(path):
+        return path
+    if not osp.isfile(config):
+        raise FileNotFoundError(
+            f'toy_pretrained: config {config} not found (needed to create {path})')
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(f'{path}.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be creating it
+        if not osp.isfile(path):
+            command = [sys.executable, '-m', 'mmseg.engine.toy_pretrain', config, path]
+            if work_dir:
+                command.append(work_dir)
+            print(f'toy_pretrained: {path} missing; training {config} once '
+                  '(a few minutes on CPU)', flush=True)
+            subprocess.run(command, check=True)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return path

@@ -2,22 +2,22 @@
 
 The real methods start from ImageNet-pretrained encoders (``mit_b5.pth``), which users supply.
 For the generated toy data, ``configs/toy/toy_pretrain_mitb0.py`` trains MiT-B0 supervised on a
-separate generated day set; :func:`ensure_toy_pretrained` runs that training once (in a child
-process, so the caller's runner state is untouched), and writes the backbone alone, in the
-SegFormer key layout that ``pretrained=`` loads, atomically to ``path``. Concurrent callers wait
-on a lock file instead of training twice.
-
-Run as ``python -m mmseg.engine.toy_pretrain CONFIG OUT [WORK_DIR]`` to train and export.
+separate generated day set, and :func:`train_and_export` writes the backbone alone, in the
+SegFormer key layout that ``pretrained=`` loads, atomically to ``out``.
+:func:`mmseg.engine.toy_assets.ensure_toy_pretrained` runs this module once, in a child process
+(so the caller's runner state is untouched):
+``python -m mmseg.engine.toy_pretrain CONFIG OUT [WORK_DIR]``.
 """
-import fcntl
-import os
 import os.path as osp
-import subprocess
 import sys
 from typing import Dict, Optional
 
 import torch
 
+from mmseg.config import load_config
+from mmseg.engine.build import build_runner, eval_title_of
+from mmseg.engine.toy_assets import prepare_toy_assets
+from mmseg.utils import register_all_modules
 from mmseg.utils.checkpoint_io import atomic_torch_save
 
 BACKBONE_PREFIX = 'backbone.'
@@ -33,11 +33,6 @@ def backbone_state(model: torch.nn.Module) -> Dict[str, torch.Tensor]:
 
 def train_and_export(config: str, out: str, work_dir: Optional[str] = None) -> str:
     """Train ``config`` (generating its toy data) and write its backbone to ``out``."""
-    from mmseg.engine.build import build_runner
-    from mmseg.engine.config_loader import load_config
-    from mmseg.engine.toy_assets import prepare_toy_assets
-    from mmseg.utils import register_all_modules
-    from mmseg.engine.build import eval_title_of
     cfg = load_config(config)
     cfg.merge_from_dict({'evaluation.metric_options.title':
                          f'toy pretraining, {eval_title_of(cfg)}'})
@@ -54,27 +49,6 @@ def train_and_export(config: str, out: str, work_dir: Optional[str] = None) -> s
     atomic_torch_save(dict(state_dict=state, meta=dict(config=config)), out)
     runner.logger.info(f'wrote {len(state)} backbone tensors to {out}')
     return out
-
-
-def ensure_toy_pretrained(path: str, config: str, work_dir: Optional[str] = None) -> str:
-    """Return ``path``, first creating it with ``config``'s training if it does not exist."""
-    if osp.isfile(path):
-        return path
-    if not osp.isfile(config):
-        raise FileNotFoundError(
-            f'toy_pretrained: config {config} not found (needed to create {path})')
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(f'{path}.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be creating it
-        if not osp.isfile(path):
-            command = [sys.executable, '-m', 'mmseg.engine.toy_pretrain', config, path]
-            if work_dir:
-                command.append(work_dir)
-            print(f'toy_pretrained: {path} missing; training {config} once '
-                  '(a few minutes on CPU)', flush=True)
-            subprocess.run(command, check=True)
-        fcntl.flock(lock, fcntl.LOCK_UN)
-    return path
 
 
 if __name__ == '__main__':

@@ -27,7 +27,7 @@ naming it.
 import importlib.util
 from typing import Any, Dict, List, Mapping, Optional
 
-from .config_loader import ConfigError
+from mmseg.errors import ConfigError
 
 LOCAL = 'LocalVisBackend'
 # backend type -> the package it needs (None: nothing beyond mmengine)

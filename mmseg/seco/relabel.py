@@ -17,6 +17,8 @@ from typing import Optional
 import numpy as np
 from PIL import Image
 
+from mmseg.datasets.transforms.loading import read_label as read_checked
+
 FILTER_MODES = (None, 'none', 'loss', 'local_loss', 'both_loss')
 IGNORE_INDEX = 255
 
@@ -83,5 +85,4 @@ def read_label(path: str) -> np.ndarray:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'SeCo label not found: {path}')
-    from mmseg.datasets.transforms.loading import read_label as read_checked
     return read_checked(path)

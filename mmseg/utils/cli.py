@@ -12,6 +12,8 @@ import sys
 import traceback
 from typing import Any, Callable, List, Optional, Sequence
 
+from mmseg.config.registered_types import unknown_type_error
+
 DEBUG_FLAG = '--debug'
 EXIT_ERROR = 1
 # exception types whose message is written for users (the type name would
@@ -30,7 +32,6 @@ def one_line(err: BaseException) -> str:
             else f'{err.filename} -> {err.filename2}'
         return f'{err.strerror}: {path}'
     if isinstance(err, KeyError) and len(err.args) == 1:
-        from mmseg.engine.registered_types import unknown_type_error
         unknown = unknown_type_error(err)
         if unknown is not None:
             return str(unknown)
@@ -45,6 +46,15 @@ def one_line(err: BaseException) -> str:
     if type(err).__name__ not in _USER_ERRORS:
         text = f'{type(err).__name__}: {text}'
     return text
+
+
+def add_debug_argument(parser: Any) -> None:
+    """List ``--debug`` in a tool's ``--help``. :func:`run_cli` reads it
+    (and removes it before ``main`` parses the arguments)."""
+    parser.add_argument(
+        DEBUG_FLAG,
+        action='store_true',
+        help='on an error, show the full traceback instead of one line')
 
 
 def run_cli(main: Callable[[Optional[List[str]]], Any],

@@ -17,6 +17,7 @@ from typing import List, Optional, Sequence, Tuple
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import add_nproc, find_files, run_parallel  # noqa: E402
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 CONDITIONS = ('fog', 'night', 'rain', 'snow')
 SPLITS = ('train', 'val', 'test')
@@ -63,6 +64,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--splits', nargs='+', default=list(SPLITS),
                         choices=SPLITS)
     add_nproc(parser)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     pairs = plan(args.root, args.conditions, args.splits)
     if not pairs:
@@ -75,5 +77,4 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

@@ -16,6 +16,7 @@ from _labels import (CITYSCAPES_MAX_ID, LabelResult,  # noqa: E402
                      convert_checked, finish, read_label_ids)
 
 from mmseg.datasets.cityscapes_labels import id_to_trainid_lut  # noqa: E402
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 ID_SUFFIX = '_gtFine_labelIds.png'
 TRAIN_ID_SUFFIX = '_gtFine_labelTrainIds.png'
@@ -49,6 +50,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('-o', '--out-dir', help='stats/list folder '
                         '(default: root)')
     add_nproc(parser)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     gt_dir = osp.join(args.root, args.gt_dir)
     out_dir = args.out_dir or args.root
@@ -62,5 +64,4 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

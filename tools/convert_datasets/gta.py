@@ -15,6 +15,7 @@ from _labels import (CITYSCAPES_MAX_ID, LabelResult,  # noqa: E402
                      convert_checked, finish, read_label_ids)
 
 from mmseg.datasets.cityscapes_labels import id_to_trainid_lut  # noqa: E402
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 TRAIN_ID_SUFFIX = '_labelTrainIds.png'
 # Raw label files end with a digit (00001.png); converted ones do not.
@@ -33,6 +34,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--gt-dir', default='labels')
     parser.add_argument('-o', '--out-dir', help='stats folder (default: root)')
     add_nproc(parser)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     gt_dir = osp.join(args.root, args.gt_dir)
     files = [p for p in find_files(gt_dir, '.png') if RAW_LABEL.search(p)]
@@ -43,5 +45,4 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

@@ -22,6 +22,7 @@ from _labels import (CITYSCAPES_MAX_ID, LabelResult,  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mmseg.datasets.cityscapes_labels import id_to_trainid_lut  # noqa: E402
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 ID_SUFFIX = '_labelIds.png'
 TRAIN_ID_SUFFIX = '_labelTrainIds.png'
@@ -53,6 +54,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                         help='NightCity+ labels: map 255 to label id 0 first')
     parser.add_argument('-o', '--out-dir', help='stats folder (default: root)')
     add_nproc(parser)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     gt_dir = osp.join(args.root, args.gt_dir)
     files = find_files(gt_dir, ID_SUFFIX)
@@ -64,5 +66,4 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

@@ -17,6 +17,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mmseg.datasets.cityscapes_labels import id_to_trainid_lut  # noqa: E402
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 TRAIN_ID_SUFFIX = '_labelTrainIds.png'
 RAW_LABEL = re.compile(r'\d\.png$')
@@ -54,6 +55,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--gt-dir', default='GT/LABELS')
     parser.add_argument('-o', '--out-dir', help='stats folder (default: root)')
     add_nproc(parser)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     gt_dir = osp.join(args.root, args.gt_dir)
     files = [p for p in find_files(gt_dir, '.png') if RAW_LABEL.search(p)]
@@ -64,5 +66,4 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

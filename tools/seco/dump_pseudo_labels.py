@@ -27,8 +27,7 @@ import seco_files  # noqa: E402,F401  (puts the repository on sys.path)
 
 import torch  # noqa: E402
 
-from mmseg.engine.config_loader import (add_cfg_options_argument,  # noqa
-                                        load_config)
+from mmseg.config import add_cfg_options_argument, load_config  # noqa
 from mmseg.evaluation.output_paths import (dataset_image_paths,  # noqa: E402
                                            plan_outputs)
 from mmseg.models.weights import check_state_dict  # noqa: E402
@@ -37,6 +36,7 @@ from mmseg.registry import DATASETS, MODELS  # noqa: E402
 from mmseg.seco.relabel import confident_labels, write_label  # noqa: E402
 from mmseg.utils.checkpoint_io import (extract_state_dict,  # noqa: E402
                                        load_checkpoint_file)
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 ANNOTATION_LOADERS = ('LoadAnnotations', )
 
@@ -55,6 +55,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         torch.cuda.is_available() else 'cpu')
     parser.add_argument('--trust-checkpoint', action='store_true')
     add_cfg_options_argument(parser)
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -118,5 +119,4 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

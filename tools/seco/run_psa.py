@@ -21,6 +21,7 @@ from seco_files import LabelFolder, index_images, load_rgb  # noqa: E402
 from mmseg.seco.psa import (SamMaskGenerator,  # noqa: E402
                             pixel_semantic_aggregation)
 from mmseg.seco.relabel import write_label  # noqa: E402
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -35,6 +36,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--min-pixels', type=int, default=10)
     parser.add_argument('--unclip-ratio', type=float, default=1.25)
     parser.add_argument('--skip-existing', action='store_true')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -62,5 +64,4 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

@@ -25,6 +25,7 @@ from mmseg.seco.classifier import TrainConfig  # noqa: E402
 from mmseg.seco.relabel import FILTER_MODES, write_label  # noqa: E402
 from mmseg.seco.scc import (SCCConfig,  # noqa: E402
                             semantic_connectivity_correction)
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -52,6 +53,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='keep the patches in PREFIX_{img,mask}.npy')
     parser.add_argument('--stats', default=None,
                         help='save per-component loss/pred/score/keep here')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -88,5 +90,4 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

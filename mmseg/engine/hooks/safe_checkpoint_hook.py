@@ -25,7 +25,7 @@ from typing import Dict, Optional
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
-from mmseg.engine.config_loader import ConfigError
+from mmseg.errors import ConfigError
 from mmseg.registry import HOOKS
 from mmseg.utils.checkpoint_io import atomic_write_bytes
 

@@ -19,6 +19,7 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 
 from mmseg.models.utils.checkpointing import checkpointed, should_checkpoint
+from mmseg.models.weights import load_backbone_pretrained
 from mmseg.registry import MODELS
 
 
@@ -324,7 +325,6 @@ class MixVisionTransformer(BaseModule):
     def init_weights(self) -> None:
         """Load ``pretrained`` (strict, classifier dropped) or init anew."""
         if self.pretrained is not None:
-            from mmseg.models.weights import load_backbone_pretrained
             load_backbone_pretrained(self, self.pretrained)
         elif self.init_cfg is not None:
             super().init_weights()

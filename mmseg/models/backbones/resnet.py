@@ -14,6 +14,7 @@ from mmcv.cnn import build_norm_layer
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 
+from mmseg.models.weights import load_backbone_pretrained
 from mmseg.registry import MODELS
 
 DEPTH_TO_BLOCKS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
@@ -170,7 +171,6 @@ class ResNetV1c(BaseModule):
     def init_weights(self) -> None:
         """Load ``pretrained`` or use Kaiming (conv) / constant (norm) init."""
         if self.pretrained is not None:
-            from mmseg.models.weights import load_backbone_pretrained
             load_backbone_pretrained(self, self.pretrained)
             return
         if self.init_cfg is not None:

@@ -5,9 +5,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
+from mmseg.errors import ConfigError
 from mmseg.models.decode_heads.decode_head import resize_to
 from mmseg.models.losses.loss_dict import add_prefix
-from mmseg.engine.config_loader import ConfigError
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.models.segmentors.input_padding import (backbone_min_input_size,
                                                    pad_bottom_right)

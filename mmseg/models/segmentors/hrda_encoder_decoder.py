@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn.functional as F
 
-from mmseg.engine.config_loader import ConfigError
+from mmseg.errors import ConfigError
 from mmseg.models.segmentors.crop_box import Box, crop, random_crop_box
 from mmseg.models.segmentors.encoder_decoder import (EncoderDecoder,
                                                      slide_windows)

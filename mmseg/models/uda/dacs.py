@@ -7,8 +7,8 @@ from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 from torch import nn
 
-from mmseg.engine.mixed_precision import autocast_context
 from mmseg.models.segmentors.crop_box import scale_box
+from mmseg.models.utils.precision import autocast_context
 from mmseg.registry import MODELS
 from mmseg.utils.dist import mean_buffers_
 from .parts.context import (ExtraLoss, MixAugmenter, MixedBatch,

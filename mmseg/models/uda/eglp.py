@@ -9,9 +9,9 @@ from torch import nn
 from mmseg.registry import MODELS
 from .dacs import DACS, LossDict
 from .parts.context import PseudoLabels, UDAStepContext
-from .parts.dms import DynamicMixing
+from .parts.eglp.dms import DynamicMixing
 from .parts.teacher import EMATeacher
-from .parts.teacher_fusion import TeacherFusion
+from .parts.eglp.teacher_fusion import TeacherFusion
 
 
 def _merged(base: dict, override: Optional[dict]) -> dict:

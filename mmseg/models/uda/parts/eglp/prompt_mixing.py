@@ -15,7 +15,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 import torch
 
-from mmseg.models.uda.parts.masking import BlockMaskGenerator
+from mmseg.models.uda.parts.mic.masking import BlockMaskGenerator
 
 Split = Union[float, Sequence[float]]
 

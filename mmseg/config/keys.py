@@ -1,9 +1,10 @@
-"""Which config keys the framework reads, and the mmseg 1.x names users type.
+"""Which config keys the framework reads.
 
 The rule for a key (in a config file or ``--cfg-options``):
 
-* a top-level key is one of :data:`KNOWN_KEYS` (honoured), an mmseg 1.x
-  name (:data:`MMSEG1X_NAMES`: mapped onto ours when given through
+* a top-level key is one of :data:`KNOWN_TOP_LEVEL_KEYS` (honoured), an
+  mmseg 1.x name (:data:`~mmseg.config.mmseg1x.MMSEG1X_NAMES`: mapped onto
+  ours when given through
   ``--cfg-options``, refused with our name when written in a file), or a
   helper variable of a config file (``train_pipeline = [...]``); a helper
   variable one or two edits away from a known key is refused as a typo;
@@ -16,11 +17,36 @@ The rule for a key (in a config file or ``--cfg-options``):
   variable is refused: it was read when the file was parsed and changes
   nothing, so the message names the keys that hold its value.
 
-Everything refused raises :class:`~mmseg.engine.config_loader.ConfigError`
-naming the key, the config file and, where one exists, the closest name.
+Everything refused raises :class:`~mmseg.errors.ConfigError` naming the
+key, the config file and, where one exists, the closest name.
 """
-import difflib
+import inspect
+import typing
 from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from mmseg.errors import ConfigError, did_you_mean
+from .mmseg1x import refuse_mmseg1x_file_keys
+from .registered_types import find_registered
+
+# Top-level keys the framework reads. Other top-level names are allowed as
+# helper variables of a config file (pipelines, norm_cfg, ...), unless they
+# look like a misspelling of one of these.
+KNOWN_TOP_LEVEL_KEYS = frozenset({
+    'model', 'uda', 'data', 'optimizer', 'optimizer_config', 'optim_wrapper',
+    'lr_config', 'runner', 'checkpoint_config', 'evaluation', 'log_config',
+    'log_level', 'seed', 'deterministic', 'work_dir', 'load_from',
+    'resume_from', 'resume', 'name', 'exp', 'workflow', 'dist_params',
+    'cudnn_benchmark', 'find_unused_parameters', 'use_ddp_wrapper',
+    'gpu_model', 'n_gpus', 'gpu_ids', 'launcher', 'toy_data', 'git_rev',
+    'toy_pretrained', 'auto_scale_lr',
+    'trust_checkpoint', 'debug_images', 'name_dataset', 'name_architecture',
+    'name_encoder', 'name_decoder', 'name_uda', 'name_opt', 'custom_hooks',
+    'default_scope', 'env_cfg', 'amp', 'fp16', 'crop_size', 'norm_cfg',
+    'img_norm_cfg', 'train_pipeline', 'test_pipeline', 'source_pipeline',
+    'target_pipeline', 'prompt_pipeline', 'dataset_type', 'data_root',
+    'visualizer', 'vis_backends',  # logging backends (visualizer_cfg.py)
+    'compile', 'host_allocator', 'reference',
+})
 
 # Top-level keys that other parts of the framework own and read
 # (distributed launch, mixed precision, logging backends).
@@ -72,48 +98,6 @@ SET_BY_BUILDER: Dict[str, str] = {
     'uda.model': 'model',
 }
 
-# mmseg 1.x name -> our key (None: no single key; the hint says what to use).
-# Longest prefix first wins; ``a.b`` also covers ``a.b.c``.
-MMSEG1X_NAMES: Dict[str, Tuple[Optional[str], str]] = {
-    'train_cfg.max_iters': ('runner.max_iters', ''),
-    'train_cfg.val_interval': ('evaluation.interval', ''),
-    'train_cfg': (None, 'runner.max_iters and evaluation.interval'),
-    'val_cfg': (None, 'evaluation.interval (and --no-validate)'),
-    'test_cfg': (None, 'tools/test.py --eval mIoU and model.test_cfg'),
-    'default_hooks.checkpoint.interval': ('checkpoint_config.interval', ''),
-    'default_hooks.checkpoint.max_keep_ckpts':
-        ('checkpoint_config.max_keep_ckpts', ''),
-    'default_hooks.checkpoint.save_best': ('checkpoint_config.save_best', ''),
-    'default_hooks.logger.interval': ('log_config.interval', ''),
-    'default_hooks': (None, 'checkpoint_config.* and log_config.*'),
-    'randomness.seed': ('seed', ''),
-    'randomness.deterministic': ('deterministic', ''),
-    'randomness': (None, 'seed and deterministic'),
-    'optim_wrapper.optimizer': ('optimizer', ''),
-    'optim_wrapper.clip_grad': ('optimizer_config.grad_clip', ''),
-    'optim_wrapper.paramwise_cfg': ('optimizer.paramwise_cfg', ''),
-    'train_dataloader.batch_size': ('data.samples_per_gpu', ''),
-    'train_dataloader.num_workers': ('data.workers_per_gpu', ''),
-    'train_dataloader.dataset': ('data.train', ''),
-    'val_dataloader.dataset': ('data.val', ''),
-    'test_dataloader.dataset': ('data.test', ''),
-    'train_dataloader': (None, 'data.samples_per_gpu, data.workers_per_gpu '
-                         'and data.train'),
-    'val_dataloader': (None, 'data.val'),
-    'test_dataloader': (None, 'data.test'),
-    'param_scheduler': (None, 'lr_config (policy, power, min_lr, '
-                        'warmup_iters, warmup_ratio)'),
-    'val_evaluator': (None, 'evaluation.metric_options'),
-    'test_evaluator': (None, 'evaluation.metric_options and tools/test.py '
-                      '--eval mIoU'),
-    'env_cfg.cudnn_benchmark': ('cudnn_benchmark', ''),
-    'env_cfg.dist_cfg': ('dist_params', ''),
-    'env_cfg': (None, 'cudnn_benchmark and dist_params'),
-    'log_processor': (None, 'log_config'),
-}
-# 1.x names that some part of the framework reads as they are.
-MMSEG1X_READ_AS_IS = ('optim_wrapper', )
-
 EVAL_METRICS = ('mIoU', )
 
 # Known 0.x keys that hold one supported value (anything else is refused).
@@ -129,57 +113,28 @@ NOT_READ: Dict[str, str] = {
 }
 
 
-def _error(message: str) -> Exception:
-    from .config_loader import ConfigError
+def _error(message: str) -> ConfigError:
     return ConfigError(message)
 
 
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """`` (did you mean "x"?)`` for the closest of ``choices``, or ``''``."""
-    close = difflib.get_close_matches(name, sorted(set(choices)), n=1,
-                                      cutoff=0.6)
-    return f' (did you mean "{close[0]}"?)' if close else ''
+def check_top_level_keys(cfg: dict, filename: str) -> None:
+    """Refuse top-level keys of a config file that look misspelt.
 
-
-def mmseg1x_name(key: str) -> Optional[Tuple[str, Optional[str], str]]:
-    """``(1.x prefix, our key for it or None, hint)`` of ``key``, if it is
-    an mmseg 1.x name; ``None`` otherwise."""
-    parts = key.split('.')
-    for n in range(len(parts), 0, -1):
-        prefix = '.'.join(parts[:n])
-        if prefix in MMSEG1X_NAMES:
-            if n == 1 and prefix in MMSEG1X_READ_AS_IS:
-                return None
-            ours, hint = MMSEG1X_NAMES[prefix]
-            return prefix, ours, hint
-    return None
-
-
-def map_mmseg1x_option(key: str, filename: str) -> str:
-    """Our key for a ``--cfg-options`` key written with an mmseg 1.x name.
+    Other names are helper variables of config files (``acdc_val = ...``);
+    a name at most two edits away from a known key is taken as a typo.
 
     Raises:
-        ConfigError: for a 1.x name without a single counterpart, naming ours.
+        ConfigError: naming every such key, the file and the key meant.
     """
-    found = mmseg1x_name(key)
-    if found is None:
-        return key
-    prefix, ours, hint = found
-    if ours is None:
-        raise _error(f'--cfg-options {key}: "{prefix}" is an mmseg 1.x key '
-                     f'that config {filename} (HRDA/mmseg 0.x keys) does not '
-                     f'read; use {hint}')
-    return ours + key[len(prefix):]
-
-
-def refuse_mmseg1x_file_keys(keys: Iterable[str], filename: str) -> None:
-    """Refuse top-level mmseg 1.x keys written in a config file, naming
-    ours."""
-    for key in keys:
-        found = mmseg1x_name(key)
-        if found is not None:
-            raise _error(f'config {filename}: "{key}" is an mmseg 1.x key '
-                         f'that is not read here; use {found[2] or found[1]}')
+    typos = []
+    for key in cfg.keys():
+        if key in KNOWN_TOP_LEVEL_KEYS or key.startswith('_'):
+            continue
+        hint = did_you_mean(key, KNOWN_TOP_LEVEL_KEYS, max_edits=2)
+        if hint:
+            typos.append(f'unknown key "{key}" in config {filename}{hint}')
+    if typos:
+        raise _error(' | '.join(typos))
 
 
 def check_eval_metrics(metrics: Iterable[str], where: str) -> None:
@@ -197,16 +152,12 @@ def class_arguments(type_name: Any) -> Optional[frozenset]:
     of its bases too where it forwards ``**kwargs``; for a factory function,
     those of the class its return annotation names); None if unknown or if
     it takes any keyword."""
-    import inspect
-
-    from .registered_types import find_registered
     cls = type_name if isinstance(type_name, type) else \
         find_registered(type_name)
     if cls is None:
         return None
     names = set()
     if not isinstance(cls, type):  # a factory: the class it returns
-        import typing
         try:
             returns = typing.get_type_hints(cls).get('return')
         except Exception:  # noqa: BLE001 - unresolvable annotations
@@ -245,8 +196,7 @@ def _paths_holding(node: Any, value: Any, path: str = '') -> List[str]:
 
 
 def _known_top_level() -> frozenset:
-    from .config_loader import KNOWN_TOP_LEVEL_KEYS
-    return frozenset(KNOWN_TOP_LEVEL_KEYS) | KEYS_READ_ELSEWHERE
+    return KNOWN_TOP_LEVEL_KEYS | KEYS_READ_ELSEWHERE
 
 
 def _new_key_choices(section: str, node: dict) -> Optional[frozenset]:
@@ -348,43 +298,6 @@ def _check_value_type(key: str, old: Any, new: Any, filename: str) -> None:
                 'an integer' if isinstance(old, int) else 'a number')
         raise _error(f'--cfg-options {key}={new}: expected {kind} (config '
                      f'{filename} has {old!r})')
-
-
-PATH_KEYS = ('data_root', )
-
-
-def check_option_paths(options: Dict[str, Any], filename: str) -> None:
-    """Refuse a data folder given through ``--cfg-options`` that does not
-    exist (``data.val.data_root=/data/dz``), naming key and path."""
-    import os.path as osp
-    for key, value in options.items():
-        if key.split('.')[-1] in PATH_KEYS and isinstance(value, str) \
-                and not osp.isdir(value):
-            raise _error(f'--cfg-options {key}={value}: folder not found '
-                         f'(config {filename})')
-
-
-def check_cfg_options(cfg: dict, options: Dict[str, Any],
-                      filename: str) -> Dict[str, Any]:
-    """``options`` with mmseg 1.x names mapped onto ours, each key checked
-    against ``cfg`` (before merging) by :func:`check_option_key`.
-
-    Raises:
-        ConfigError: naming the first refused key and the config file.
-    """
-    mapped = {}
-    for key, value in options.items():
-        ours = map_mmseg1x_option(key, filename)
-        if ours != key:
-            print(f'--cfg-options {key}: mmseg 1.x name, read as {ours}')
-        check_option_key(cfg, ours, value, filename)
-        mapped[ours] = value
-        section = ours.split('.')[0]
-        if '.' in ours and section in SECTION_KEYS and \
-                cfg.get(section, {}) is None:
-            cfg[section] = {}  # e.g. optimizer_config = None in the file
-    check_option_paths(mapped, filename)
-    return mapped
 
 
 # Sub-key names that, written at the top level of a file, are a misplaced

@@ -4,7 +4,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import torch
 
 from mmseg.models.uda.parts.context import ExtraLoss, UDAStepContext
-from mmseg.models.uda.parts.masking import build_mask_generator
+from mmseg.models.uda.parts.mic.masking import build_mask_generator
 from mmseg.models.uda.parts.strong_aug import StrongAugmentation
 from mmseg.models.utils.precision import full_precision
 from mmseg.registry import MODELS

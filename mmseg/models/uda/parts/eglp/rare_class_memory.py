@@ -35,11 +35,12 @@ import torch
 
 from mmseg.models.uda.parts.context import (MixAugmenter, MixedBatch,
                                             UDAStepContext)
-from mmseg.models.uda.parts.fis import sample_norm_cfg
-from mmseg.models.uda.parts.object_paste import (ORIGINS, ObjectCrop,
-                                                 extract_objects,
-                                                 night_recolour, paste_region,
-                                                 resize_object)
+from mmseg.models.uda.parts.eglp.fis import sample_norm_cfg
+from mmseg.models.uda.parts.eglp.object_paste import (ORIGINS, ObjectCrop,
+                                                      extract_objects,
+                                                      night_recolour,
+                                                      paste_region,
+                                                      resize_object)
 from mmseg.registry import MODELS
 from mmseg.utils.dist import all_gather_objects, all_reduce_sum
 

@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmseg.models.uda.parts.class_similarity import (ClassSimilarity,
-                                                     rank_least_similar)
+from mmseg.models.uda.parts.eglp.class_similarity import (ClassSimilarity,
+                                                          rank_least_similar)
 from mmseg.models.uda.parts.context import (PseudoLabelRefiner, PseudoLabels,
                                             UDAStepContext)
 from mmseg.models.utils.class_argmax import class_argmax

@@ -31,11 +31,12 @@ from typing import Optional, Sequence, Tuple, Union
 
 import torch
 
-from mmseg.models.uda.parts.class_similarity import ClassSimilarity
+from mmseg.models.uda.parts.eglp.class_similarity import ClassSimilarity
 from mmseg.models.uda.parts.context import (PseudoLabels, UDAStepContext)
-from mmseg.models.uda.parts.fis import (PIG_EXEMPT, FISRefiner, fis_fuse,
-                                       nfnet_logits)
-from mmseg.models.uda.parts.prompt_mixing import AlternateMask, prompt_mixture
+from mmseg.models.uda.parts.eglp.fis import (PIG_EXEMPT, FISRefiner, fis_fuse,
+                                             nfnet_logits)
+from mmseg.models.uda.parts.eglp.prompt_mixing import (AlternateMask,
+                                                       prompt_mixture)
 from mmseg.models.uda.parts.pseudo_label import (PseudoLabeler,
                                                  restrict_to_valid_region)
 from mmseg.models.utils.class_argmax import class_argmax

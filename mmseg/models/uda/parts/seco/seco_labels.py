@@ -25,6 +25,7 @@ import torch
 from mmseg.models.uda.parts.context import (PseudoLabelRefiner, PseudoLabels,
                                             UDAStepContext)
 from mmseg.registry import MODELS
+from mmseg.seco.relabel import label_name, read_label
 
 IGNORE_INDEX = 255
 
@@ -46,7 +47,6 @@ class SeCoLabels(PseudoLabelRefiner):
         self.key = key
 
     def _read(self, meta: dict, shape: torch.Size) -> torch.Tensor:
-        from mmseg.seco.relabel import label_name, read_label
         path = osp.join(self.label_dir, label_name(meta['ori_filename']))
         label = read_label(path)
         if meta.get('flip'):

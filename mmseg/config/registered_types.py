@@ -1,9 +1,14 @@
 """Registry look-ups for config checks: the class a ``type=`` names, and a
 registry ``KeyError`` turned into an error naming the key path, the config
 and the closest registered name."""
-import difflib
 import re
 from typing import Any, List, Optional
+
+import mmengine.registry as mmengine_registry
+from mmengine.registry import Registry
+
+import mmseg.registry as ours
+from mmseg.errors import ConfigError, did_you_mean
 
 # mmengine's build_from_cfg: "<name> is not in the <scope>::<name> registry"
 _NOT_REGISTERED = re.compile(r"^'?(?P<name>\S+) is not in the "
@@ -11,10 +16,6 @@ _NOT_REGISTERED = re.compile(r"^'?(?P<name>\S+) is not in the "
 
 
 def _registries() -> List[Any]:
-    import mmengine.registry as mmengine_registry
-    from mmengine.registry import Registry
-
-    import mmseg.registry as ours
     found = []
     for module in (ours, mmengine_registry):
         found += [getattr(module, n) for n in dir(module)
@@ -67,7 +68,6 @@ def unknown_type_error(err: BaseException, cfg: Any = None,
     names no registered class): the key path(s) of ``cfg`` holding the
     name, the config and the closest registered name; None for any other
     error."""
-    from .config_loader import ConfigError
     text = str(err.args[0]) if isinstance(err, KeyError) and err.args \
         else str(err)
     match = _NOT_REGISTERED.match(text.strip())
@@ -78,6 +78,5 @@ def unknown_type_error(err: BaseException, cfg: Any = None,
     where = f'{", ".join(paths[:3])}: ' if paths else ''
     source = f' in config {filename}' if filename else \
         f' (not in the {match.group("registry")} registry)'
-    close = difflib.get_close_matches(name, registered_names(), n=1)
-    hint = f' (did you mean "{close[0]}"?)' if close else ''
-    return ConfigError(f'{where}unknown type "{name}"{source}{hint}')
+    return ConfigError(f'{where}unknown type "{name}"{source}'
+                       f'{did_you_mean(name, registered_names())}')

@@ -1,0 +1,1 @@
+"""EBDA: the entropy balancing loss on the mixed images."""

@@ -1,0 +1,2 @@
+"""SeCo, second stage: offline SeCo labels (written by ``tools/seco`` with
+:mod:`mmseg.seco`) override the online pseudo-labels."""
