@@ -14,6 +14,7 @@ import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 from mmseg.datasets.cityscapes_labels import PALETTE  # noqa: E402
 from mmseg.datasets.toy.stats import LABELLED_SPLITS, split_label_paths  # noqa: E402
 
@@ -60,6 +61,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--splits', nargs='+', default=['day_val', 'night_val'],
                         choices=sorted(LABELLED_SPLITS))
     parser.add_argument('--out', default='toy_panel.png', help='output PNG')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -72,5 +74,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))

@@ -13,6 +13,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 from mmseg.datasets.toy.stats import (LABELLED_SPLITS, frequency_table,  # noqa: E402
                                        night_shift_by_class)
 
@@ -27,6 +28,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--shift', type=int, default=0, metavar='N',
                         help='also print the day-to-night appearance change per class, '
                         'measured on N generated scenes')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -34,9 +36,10 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if not 0 < args.scale <= 4:
         raise ValueError(f'--scale must be in (0, 4], got {args.scale}')
+    table = frequency_table(args.root, args.scale, args.splits)
     print(f'{args.root} at scale {args.scale}: pixel share of the labelled pixels (%) / '
           f'images containing the class (%) / mean pixels per image that has it')
-    print(frequency_table(args.root, args.scale, args.splits))
+    print(table)
     if args.shift > 0:
         shift = night_shift_by_class(args.shift)
         print(f'\nday-to-night change per class ({args.shift} scenes; |log| of the change of the '
@@ -46,5 +49,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    from mmseg.utils.cli import run_cli
     sys.exit(run_cli(main))
