@@ -1,8 +1,8 @@
 """Guard against the toy data drifting: a short source-only run on a freshly generated toy set
 must still see a real day-to-night shift (night val mIoU well below day val mIoU).
 
-It checks a property of the data, not that a method wins; see README "Toy data". Measured once
-(seed 0, 240 iterations from scratch): day val 22.89, night val 10.14 mIoU (ratio 0.44).
+It checks a property of the data, not that a method wins; see README "Toy data". It trains from
+scratch (no toy pretraining) at half resolution for 200 iterations: about 3 minutes on 2 cores.
 """
 import json
 import os.path as osp
