@@ -3,7 +3,9 @@
     python tools/collect_results.py work_dirs/local-exp1 [--classes rider bus]
         [--plot sweep.png]
 
-Reads the last ``mIoU`` evaluation of each run's log, groups runs whose names
+Reads the last ``mIoU`` evaluation of each run's log (the validation during
+training: val-split numbers, not the test-server numbers papers report for
+Dark Zurich and ACDC), groups runs whose names
 differ only in the ``_s<seed>`` suffix, and prints mean, std and the seeds'
 values, plus the mean IoU of the requested classes. ``--plot`` draws each
 method's mean mIoU with its seed spread.
@@ -63,8 +65,8 @@ def group_by_method(runs: Dict[str, Dict[str, float]]
 def summarise(runs: Dict[str, Dict[str, float]],
               classes: List[str]) -> List[str]:
     groups = group_by_method(runs)
-    header = ['method', 'n', 'mIoU mean', 'std', 'per seed'] + [
-        f'IoU {c}' for c in classes
+    header = ['method', 'n', 'val mIoU mean', 'std', 'per seed'] + [
+        f'val IoU {c}' for c in classes
     ]
     lines = [' | '.join(header)]
     for method, seeds in sorted(groups.items()):
@@ -103,7 +105,8 @@ def main(argv=None) -> List[str]:
         from mmseg.evaluation.plots import plot_sweep
         groups = group_by_method(runs)
         plot_sweep({method: {seed: m['mIoU'] for seed, m in seeds.items()}
-                    for method, seeds in sorted(groups.items())}, args.plot)
+                    for method, seeds in sorted(groups.items())}, args.plot,
+                   metric='val mIoU')
         print(f'wrote {args.plot}')
     return lines
 

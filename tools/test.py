@@ -7,6 +7,8 @@
     python tools/test.py CONFIG CHECKPOINT --show-dir preds --opacity 0.5
     python tools/test.py CONFIG CHECKPOINT --test-set --format-only \\
         --eval-option imgfile_prefix=labelTrainIds to_label_id=False
+    python tools/test.py CONFIG CHECKPOINT --test-set --format-only \\
+        --eval-option imgfile_prefix=preds pack=test_submission.zip
 
 On several processes (each evaluates its share; the metric gathers all):
 
@@ -63,7 +65,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default={},
         help='imgfile_prefix=DIR (default: labelTrainIds in the work dir) '
         'to_label_id=True|False keep_subdirs=True|False (PNGs under the '
-        'images\' sub-folders)')
+        'images\' sub-folders) confidence=True (16-bit max-softmax maps in '
+        'DIR/confidence) pack=FILE.zip (then pack the server\'s zip, as '
+        'tools/pack_submission.py)')
     parser.add_argument(
         '--out', help='with --eval: write all metrics (summary and per '
         'class, as printed) to this .json file')
@@ -198,6 +202,19 @@ def planned_outputs(dataset, args: argparse.Namespace,
     return pngs, overlays
 
 
+def save_confidence(result: Dict, png: str, prefix: str) -> None:
+    """Write ``result['seg_confidence']`` as a 16-bit PNG at ``png``'s
+    place below ``<prefix>/confidence``."""
+    from mmseg.evaluation.submission import (SubmissionError,
+                                             save_confidence_png)
+    if result.get('seg_confidence') is None:
+        raise SubmissionError('this network gives no per-pixel confidence '
+                              '(e.g. test_model fusion); leave out '
+                              'confidence=True')
+    save_confidence_png(result['seg_confidence'], osp.join(
+        prefix, 'confidence', osp.relpath(png, prefix)))
+
+
 def distributed_sampler(cfg, args: argparse.Namespace, dataset):
     """With ``--launcher``: start the process group and return a sampler
     giving each rank its share of ``dataset`` (else ``None``)."""
@@ -216,6 +233,10 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     cfg = load_config(args.config, args.cfg_options)
     from mmseg.engine.build import apply_host_allocator
     apply_host_allocator(cfg)  # refuses a bad value before any output
+    dataset_cfg = test_dataset_cfg(cfg, args.test_set)
+    from mmseg.evaluation.submission.from_test import submission_request
+    submission = submission_request(args.eval_option, dataset_cfg,
+                                    args.format_only)
     check_outputs(args)
     import torch
     from mmengine.dist import is_main_process
@@ -234,11 +255,11 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     from mmseg.utils import register_all_modules
     register_all_modules()
 
-    dataset_cfg = test_dataset_cfg(cfg, args.test_set)
     dataset = DATASETS.build(dataset_cfg)
     prefix = args.eval_option.get('imgfile_prefix', osp.join(
         osp.dirname(args.checkpoint), 'labelTrainIds'))
-    to_label_id = bool(args.eval_option.get('to_label_id', True))
+    to_label_id = bool(args.eval_option.get('to_label_id',
+                                            not submission.pack))
     pngs, overlays = planned_outputs(dataset, args, prefix)
     sampler = distributed_sampler(cfg, args, dataset)
     loader = DataLoader(
@@ -262,7 +283,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     model.to(device).eval()
 
     # 'gpu' collection = all_gather of the per-image areas (gloo or NCCL)
-    metric = IoUMetric(title=eval_title(dataset_cfg, test_model),
+    split = 'test' if args.test_set else 'val'  # data.test: the val split
+    metric = IoUMetric(title=eval_title(dataset_cfg, test_model, split),
                        collect_device='gpu',
                        with_confusion=bool(args.plot)) if args.eval else None
     if metric is not None:
@@ -272,7 +294,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     written = set()
     with torch.no_grad():
         for batch in loader:
-            results = model.val_step(batch)
+            results = model.val_step({**batch, 'with_confidence': True}
+                                     if submission.confidence else batch)
             if metric is not None:
                 metric.process(batch, results)
             for result in results:
@@ -282,6 +305,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                     written.add(save_result_png(
                         result['pred_sem_seg'], pngs[rel], to_label_id,
                         filename))
+                    if submission.confidence:
+                        save_confidence(result, pngs[rel], prefix)
                 if args.show_dir:
                     write_show_image(filename, result['pred_sem_seg'],
                                      overlays[rel],
@@ -297,15 +322,25 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         print()
         if args.format_only:
             print(f'wrote {written_count} prediction PNGs to {prefix}')
+        if submission.pack:
+            from mmseg.evaluation.submission import pack_submission
+            report = pack_submission(prefix, submission.dataset,
+                                     submission.test_root, submission.pack,
+                                     conditions=submission.conditions)
+            print(f'wrote {report.out}: {report.files} PNGs for '
+                  f'{report.images} test images ({submission.dataset} '
+                  'server layout)')
         if args.show_dir:
             print(f'wrote {len(overlays)} images (with labels: image | '
                   f'ground truth | prediction) to {args.show_dir}')
     metrics = metric.evaluate(len(dataset)) if metric is not None else {}
     if metric is not None and main_process and (args.out or args.plot):
         from mmseg.evaluation.report import write_evaluation_outputs
+        from mmseg.evaluation.titles import split_of
         context = dict(config=args.config, checkpoint=args.checkpoint,
                        network=test_model,
-                       data='data.test_set' if args.test_set else 'data.test')
+                       data='data.test_set' if args.test_set else 'data.test',
+                       split=split_of(dataset_cfg, split))
         for path in write_evaluation_outputs(
                 metrics, metric.class_names, metric.confusion, args.out,
                 args.plot, context):

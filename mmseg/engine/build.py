@@ -186,7 +186,7 @@ def eval_title_of(cfg: Config) -> str:
     from mmseg.evaluation.titles import deployed_network, eval_title
     data = cfg.get('data') or {}
     return eval_title(data.get('val', data.get('test')) or {},
-                      deployed_network(cfg))
+                      deployed_network(cfg), default_split='val')
 
 
 AUTO_SCALE_LR_KEYS = ('enable', 'base_batch_size')

@@ -25,6 +25,17 @@ def _save(fig: Figure, out: str) -> str:
     return out
 
 
+EVAL_KEYS = ('aAcc', 'mIoU', 'mAcc')
+
+
+def panel_title(key: str) -> str:
+    """A logged scalar's panel title: evaluation metrics of a training log
+    come from its validation loop, so they say ``(val)``."""
+    if key in EVAL_KEYS or key.startswith(('IoU.', 'Acc.', 'mIoU')):
+        return f'{key} (val)'
+    return key
+
+
 def plot_curves(curves: Curves, keys: Sequence[str], out: str,
                 title: Optional[str] = None) -> str:
     """One panel per key (iteration on x), one line per run (the same
@@ -47,7 +58,7 @@ def plot_curves(curves: Curves, keys: Sequence[str], out: str,
             steps, values = series[key]
             ax.plot(steps, values, marker='o' if len(steps) < 20 else None,
                     markersize=3, label=label, color=f'C{run % 10}')
-        ax.set_title(key, fontsize=10)
+        ax.set_title(panel_title(key), fontsize=10)
         ax.set_xlabel('iteration')
         ax.grid(alpha=0.3)
         if len(curves) > 1 or i == 0:

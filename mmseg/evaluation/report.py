@@ -4,7 +4,7 @@
 The JSON holds exactly what the printed tables show::
 
     {"config": ..., "checkpoint": ..., "network": "student",
-     "data": "data.test",
+     "data": "data.test", "split": "val",
      "summary": {"aAcc": 71.2, "mIoU": 8.68, "mAcc": 14.1, ...},
      "per_class": {"road": {"IoU": 80.1, "Acc": 95.3}, ...}}
 
@@ -84,7 +84,7 @@ def write_evaluation_outputs(metrics: Mapping[str, float],
     if plot_dir:
         from .plots import plot_evaluation
         title = ', '.join(str(v) for k, v in (context or {}).items()
-                          if k in ('network', 'data'))
+                          if k in ('network', 'data', 'split'))
         paths += list(plot_evaluation(metrics, class_names, confusion,
                                       plot_dir, title).values())
     return paths

@@ -20,7 +20,7 @@ EXIT_ERROR = 1
 # only add noise); anything else is shown as ``TypeName: message``
 _USER_ERRORS = ('ConfigError', 'CheckpointLoadError', 'FileNotFoundError',
                 'RunDirError', 'OutputDirError', 'OutputCollisionError',
-                'ClassStatsError', 'CorruptFileError')
+                'ClassStatsError', 'CorruptFileError', 'SubmissionError')
 
 
 def one_line(err: BaseException) -> str:

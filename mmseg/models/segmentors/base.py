@@ -1,10 +1,8 @@
 """Base segmentor: mmengine ``BaseModel`` with the mmseg 0.16 method names."""
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
-
-from mmseg.models.utils.class_argmax import class_argmax
 
 Metas = Union[dict, Sequence[dict]]
 
@@ -24,8 +22,8 @@ class BaseSegmentor(BaseModel):
     Call graph::
 
         forward(mode='loss')    -> forward_train()   (subclass)
-        forward(mode='predict') -> predict() -> inference() (subclass)
-                                -> argmax
+        forward(mode='predict') -> predict() -> scores_max()
+                                -> inference() (subclass) -> max
         forward(mode='tensor')  -> encode_decode()   (subclass)
 
     Subclasses implement ``forward_train``, ``encode_decode`` and
@@ -54,7 +52,9 @@ class BaseSegmentor(BaseModel):
             return self.forward_train(img, metas, gt_semantic_seg,
                                       seg_weight=seg_weight)
         if mode == 'predict':
-            return self.predict(img, metas, gt_semantic_seg)
+            return self.predict(img, metas, gt_semantic_seg,
+                                with_confidence=bool(
+                                    kwargs.get('with_confidence', False)))
         if mode == 'tensor':
             return self.encode_decode(img, metas)
         raise ValueError(f'invalid forward mode {mode!r} '
@@ -82,26 +82,42 @@ class BaseSegmentor(BaseModel):
         Images are inferred together when they share ``ori_shape`` and flip,
         one by one otherwise.
         """
+        return [labels for _, labels in self.scores_max(img, img_metas,
+                                                        rescale)]
+
+    def scores_max(self, img: torch.Tensor, img_metas: List[dict],
+                   rescale: bool = True
+                   ) -> List[Tuple[torch.Tensor, torch.Tensor]]:
+        """``(max score [H, W], class [H, W])`` per image: the largest
+        softmax probability of each pixel and its class (the prediction of
+        :meth:`simple_test`); grouped as there."""
         keys = {(tuple(m.get('ori_shape', ())), m.get('flip', False),
                  m.get('flip_direction')) for m in img_metas}
         if len(keys) <= 1:
-            return list(class_argmax(self.inference(img, img_metas, rescale)))
-        return [
-            class_argmax(
-                self.inference(img[i:i + 1], [meta], rescale))[0]
-            for i, meta in enumerate(img_metas)
-        ]
+            values, labels = self.inference(img, img_metas, rescale).max(1)
+            return list(zip(values, labels))
+        out = []
+        for i, meta in enumerate(img_metas):
+            values, labels = self.inference(img[i:i + 1], [meta],
+                                            rescale).max(1)
+            out.append((values[0], labels[0]))
+        return out
 
     @torch.no_grad()
     def predict(self, img: torch.Tensor, img_metas: List[dict],
-                gt_semantic_seg: Optional[torch.Tensor] = None
-                ) -> List[dict]:
+                gt_semantic_seg: Optional[torch.Tensor] = None,
+                with_confidence: bool = False) -> List[dict]:
         """One dict per image: ``pred_sem_seg`` at ``ori_shape``, ``img_metas``
-        and, when the batch carries labels, ``gt_sem_seg`` (``[H, W]``)."""
-        preds = self.simple_test(img, img_metas, rescale=True)
+        and, when the batch carries labels, ``gt_sem_seg`` (``[H, W]``);
+        ``with_confidence`` adds ``seg_confidence``, the max softmax
+        probability per pixel (float ``[H, W]`` in [0, 1]), which the Dark
+        Zurich server scores (``forward(..., with_confidence=True)``)."""
+        scored = self.scores_max(img, img_metas, rescale=True)
         results = []
-        for i, (pred, meta) in enumerate(zip(preds, img_metas)):
+        for i, ((conf, pred), meta) in enumerate(zip(scored, img_metas)):
             result = {'pred_sem_seg': pred.long(), 'img_metas': meta}
+            if with_confidence:
+                result['seg_confidence'] = conf.float()
             if gt_semantic_seg is not None:
                 result['gt_sem_seg'] = gt_semantic_seg[i].reshape(
                     gt_semantic_seg[i].shape[-2:]).long()

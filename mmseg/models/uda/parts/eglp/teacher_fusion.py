@@ -21,6 +21,7 @@ class TeacherFusion:
     """
 
     simple_test = BaseSegmentor.simple_test
+    scores_max = BaseSegmentor.scores_max
     predict = BaseSegmentor.predict
 
     def __init__(self, uda: BaseSegmentor, nfnet: BaseSegmentor,
