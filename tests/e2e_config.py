@@ -10,7 +10,7 @@ toy_pretrained = None  # random weights in tests
 model = dict(pretrained=None)
 toy_data = dict(root={root!r}, seed=0, num_source_train=4, num_source_val=1,
                 num_target_train=4, num_target_val=2, num_target_test=2,
-                num_prompts=2)
+                num_prompts=2, num_night_oracle_train=0)
 norm = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
             to_rgb=True)
 crop_size = (64, 64)

@@ -137,6 +137,8 @@ def test_train_data_root_and_work_dir_named(config, tmp_path, not_a_folder):
     ('make_toy_data.py', ['--out', '{not_a_folder}/toy'],
      ['{not_a_folder}']),
     ('make_toy_pretrained.py', ['--config', '{missing}'], ['{missing}']),
+    ('toy_stats.py', ['--root', '{tmp}/no_toy'], ['{tmp}/no_toy']),
+    ('toy_panel.py', ['--root', '{tmp}/no_toy'], ['{tmp}/no_toy']),
     ('convert_datasets/cityscapes.py', ['{tmp}/no_cs'], ['{tmp}/no_cs']),
     ('convert_datasets/acdc.py', ['{tmp}/no_acdc'], ['{tmp}/no_acdc']),
     ('seco/dump_pseudo_labels.py', ['{missing}', 'x.pth', '{tmp}/out'],

@@ -14,7 +14,7 @@ from mmseg.datasets.toy_data import (CLASS_NAMES, IGNORE_INDEX, MARKER_FILE, cla
                                      render_day, render_night, train_ids_to_label_ids)
 
 SMALL = dict(num_source_train=4, num_source_val=2, num_target_train=2, num_target_val=2,
-             num_target_test=1, num_prompts=1)
+             num_target_test=1, num_prompts=1, num_night_oracle_train=2)
 NO_IMAGES = {k: 0 for k in SMALL}
 
 
@@ -66,9 +66,15 @@ def test_layout_paths_and_suffixes(small_set):
         stem = f'GOPR0356/GOPR0356_frame_{i:06d}'
         expected |= {f'dark_zurich/rgb_anon/val/night/{stem}_rgb_anon.png',
                      f'dark_zurich/gt/val/night/{stem}_gt_labelTrainIds.png'}
+    for seq in ('GOPR0357', 'GOPR0358'):  # the night oracle's labelled train split
+        stem = f'{seq}/{seq}_frame_000000'
+        expected |= {f'night_oracle/rgb_anon/train/night/{stem}_rgb_anon.png',
+                     f'night_oracle/gt/train/night/{stem}_gt_labelTrainIds.png'}
+    expected |= {f'night_oracle/{name}.json' for name in
+                 ('sample_class_stats', 'sample_class_stats_dict', 'samples_with_class')}
     assert set(_hashes(root)) == expected
     assert counts == dict(source_train=4, source_val=2, target_train=2, target_val=2,
-                          target_test=1, prompt=1)
+                          target_test=1, prompt=1, night_oracle_train=2)
 
 
 def test_images_and_labels_have_the_expected_format(small_set):
@@ -154,14 +160,38 @@ def test_coverage_forcing_adds_the_missing_classes_in_the_last_images():
         assert {3, 16, 17, IGNORE_INDEX} <= set(np.unique(scene.label).tolist())
 
 
-def test_rare_classes_appear_in_a_minority_of_images():
-    rare = {12, 14, 15, 16, 17}
-    counts = {c: 0 for c in rare}
+def test_large_vehicles_are_rarer_than_cars_and_riders_ride():
+    counts = {c: 0 for c in (12, 13, 14, 15, 16, 17, 18)}
     for i in range(30):
         labels = set(np.unique(paint_scene(np.random.default_rng(100 + i)).label).tolist())
-        for c in rare & labels:
+        for c in set(counts) & labels:
             counts[c] += 1
-    assert all(n < 15 for n in counts.values()), counts
+    car, truck, bus, train = counts[13], counts[14], counts[15], counts[16]
+    assert car >= 25 and max(truck, bus, train) < 15 and train <= bus <= car, counts
+    assert counts[12] <= counts[17] + counts[18] and counts[12] > 0, counts  # on two-wheelers
+
+
+def test_every_class_appears_in_day_val_night_val_and_the_oracle_split(tmp_path):
+    from mmseg.datasets.toy.stats import class_frequencies, split_label_paths
+    defaults = toy_data.DEFAULT_COUNTS
+    make_toy_dataset(str(tmp_path), seed=0, **{**NO_IMAGES,
+                                               'num_source_val': defaults['num_source_val'],
+                                               'num_target_val': defaults['num_target_val']})
+    found = split_label_paths(str(tmp_path))
+    assert set(found) == {'day_val', 'night_val'}
+    for split, paths in found.items():
+        stats = class_frequencies([_read(p) for p in paths])
+        assert (stats['presence'] > 0).all(), (split, stats['presence'])
+        # poles, lights and signs keep a few hundred pixels where present (256x512)
+        assert (stats['mean_pixels'][5:8] > 150).all(), (split, stats['mean_pixels'])
+
+
+def test_night_changes_sky_lights_and_signs_more_than_road_and_buildings():
+    from mmseg.datasets.toy.stats import night_shift_by_class
+    shift = night_shift_by_class(12)
+    for changed in ('sky', 'traffic light', 'traffic sign'):
+        for kept in ('road', 'building', 'sidewalk'):
+            assert shift[changed] > shift[kept] + 0.1, shift
 
 
 def test_night_rendering_is_darker_less_contrasted_and_less_colourful():
@@ -177,6 +207,21 @@ def test_night_rendering_is_darker_less_contrasted_and_less_colourful():
     assert night[0] < 0.7 * day[0]
     assert night[1] < 0.85 * day[1]
     assert night[2] < day[2]
+    assert night[1] > 0.25 * day[1]  # structures stay visible
+
+
+def test_ensure_replaces_a_toy_set_of_an_older_format(tmp_path):
+    root = str(tmp_path / 'toy')
+    tiny = {**NO_IMAGES, 'num_source_train': 1}
+    make_toy_dataset(root, seed=0, **tiny)
+    marker = osp.join(root, MARKER_FILE)
+    with open(marker) as f:
+        done = json.load(f)
+    with open(marker, 'w') as f:
+        json.dump({**done, 'version': writer.FORMAT_VERSION - 1, 'counts': {}}, f)
+    assert ensure_toy_dataset(root, seed=0, **tiny)['source_train'] == 1
+    with open(marker) as f:
+        assert json.load(f)['version'] == writer.FORMAT_VERSION
 
 
 def test_ensure_generates_once_and_again_when_the_folder_is_missing(tmp_path, monkeypatch):

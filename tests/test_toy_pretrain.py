@@ -16,7 +16,7 @@ TINY = '''
 _base_ = [{base!r}]
 toy_data = dict(root={root!r}, seed=1000, num_source_train=2, num_source_val=1,
                 num_target_train=0, num_target_val=0, num_target_test=0,
-                num_prompts=0)
+                num_prompts=0, num_night_oracle_train=0)
 data = dict(
     samples_per_gpu=2,
     train=dict(data_root={root!r} + '/cityscapes'),
@@ -123,7 +123,7 @@ def test_prepare_toy_assets_creates_data_and_pretrained(tmp_path, monkeypatch):
     root = str(tmp_path / 'toy')
     cfg = _cfg(tmp_path, f"toy_data = dict(root={root!r}, num_source_train=1, "
                "num_source_val=0, num_target_train=0, num_target_val=0, "
-               "num_target_test=0, num_prompts=0)\n"
+               "num_target_test=0, num_prompts=0, num_night_oracle_train=0)\n"
                "toy_pretrained = dict(path='p.pth', config='c.py')\n")
     prepare_toy_assets(cfg)
     assert osp.isdir(osp.join(root, 'cityscapes'))
@@ -147,7 +147,7 @@ def test_toy_asset_locks_are_per_asset_so_a_pretraining_child_never_waits(
         'from mmseg.engine.toy_assets import prepare_toy_assets\n'
         f'prepare_toy_assets(Config(dict(toy_data=dict(root={str(tmp_path / "toy")!r}, '
         'seed=0, num_source_train=1, num_source_val=0, num_target_train=0, '
-        'num_target_val=0, num_target_test=0, num_prompts=0))))\n')
+        'num_target_val=0, num_target_test=0, num_prompts=0, num_night_oracle_train=0))))\n')
     with open(held, 'a') as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # another run is generating
         done = subprocess.run([sys.executable, '-c', child], cwd=REPO,

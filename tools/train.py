@@ -113,6 +113,8 @@ def main(argv: Optional[List[str]] = None):
     apply_host_allocator(cfg)
     from mmseg.utils import register_all_modules
     register_all_modules()
+    from mmseg.engine.reference import check_reference
+    check_reference(cfg.get('reference'), args.config)
     work_dir = ensure_output_dir(resolve_work_dir(cfg, args), 'work dir')
     prepare_toy_assets(cfg)
     cfg.work_dir = work_dir
@@ -137,7 +139,20 @@ def main(argv: Optional[List[str]] = None):
     from mmseg.engine.run_dir import next_steps
     if is_main_process():
         print(next_steps(work_dir, cfg), flush=True)
+    print_reference(cfg, runner)  # the last line: result beside reference
     return runner
+
+
+def print_reference(cfg, runner) -> None:
+    """Last line: the final validation result beside the config's ``reference`` number."""
+    from mmseg.engine.build import eval_title_of
+    from mmseg.engine.reference import reference_line
+    scalars = runner.message_hub.log_scalars
+    metrics = {k[len('val/'):]: v.current() for k, v in scalars.items()
+               if k.startswith('val/')}
+    line = reference_line(cfg.get('reference'), metrics, eval_title_of(cfg))
+    if line:
+        print(line, flush=True)
 
 
 if __name__ == '__main__':

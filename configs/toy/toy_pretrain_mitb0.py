@@ -21,7 +21,8 @@ toy_data = dict(
     num_target_train=0,
     num_target_val=0,
     num_target_test=0,
-    num_prompts=0)
+    num_prompts=0,
+    num_night_oracle_train=0)
 img_norm_cfg = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 crop_size = (128, 128)

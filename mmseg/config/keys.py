@@ -45,7 +45,7 @@ KNOWN_TOP_LEVEL_KEYS = frozenset({
     'img_norm_cfg', 'train_pipeline', 'test_pipeline', 'source_pipeline',
     'target_pipeline', 'prompt_pipeline', 'dataset_type', 'data_root',
     'visualizer', 'vis_backends',  # logging backends (visualizer_cfg.py)
-    'compile', 'host_allocator',
+    'compile', 'host_allocator', 'reference',
 })
 
 # Top-level keys that other parts of the framework own and read
@@ -77,6 +77,7 @@ SECTION_KEYS: Dict[str, frozenset] = {
                        'test', 'test_set'}),
     'model.test_cfg': frozenset({'mode', 'crop_size', 'stride',
                                  'batched_slide'}),
+    'reference': frozenset({'value', 'label', 'source', 'metric'}),
 }
 
 # Sections whose sub-keys belong to a backend and are checked there.

@@ -7,6 +7,13 @@ from .classes import LIGHT, POLE, SIGN
 from .palette import LED, SODIUM, _jitter, _pick
 from .street import Street
 
+# Street furniture is drawn about twice its real thickness so that poles, signs and traffic
+# lights keep several pixels at the 256x256 training crops (Cityscapes' 1024x2048 images keep
+# them at real size); measured with tools/toy_stats.py.
+POLE_HALF_WIDTH = 0.13
+SIGN_RADIUS = (0.45, 0.65)
+LIGHT_HALF_WIDTH, LIGHT_HEIGHT = 0.3, 1.2
+
 
 def _pole(c: Canvas, s: Street, rng, side: int, z: float, kind: str) -> None:
     cam = c.camera
@@ -14,11 +21,11 @@ def _pole(c: Canvas, s: Street, rng, side: int, z: float, kind: str) -> None:
     k, base = cam.scale(z), cam.ground(x, z)
     height = rng.uniform(3.0, 4.5) if kind in ('plain', 'sign') else rng.uniform(4.5, 8.5)
     metal = _jitter(rng, _pick(rng, ((0.42, 0.43, 0.45), (0.25, 0.27, 0.26), (0.55, 0.55, 0.5))))
-    c.fill(_local(base, k, _box(-0.07, 0.07, 0, height)), POLE, metal)
+    c.fill(_local(base, k, _box(-POLE_HALF_WIDTH, POLE_HALF_WIDTH, 0, height)), POLE, metal)
     if kind == 'sign':
         _sign(c, rng, _local(base, k, [(0, height - 0.4)])[0], k)
         if rng.random() < 0.4:
-            _sign(c, rng, _local(base, k, [(0, height - 1.15)])[0], k)
+            _sign(c, rng, _local(base, k, [(0, height - 0.45 - 2.3 * SIGN_RADIUS[1])])[0], k)
     elif kind == 'light':
         reach = -side * rng.uniform(0, 4) if rng.random() < 0.5 else 0.0
         if reach:
@@ -36,7 +43,7 @@ def _pole(c: Canvas, s: Street, rng, side: int, z: float, kind: str) -> None:
 
 
 def _sign(c: Canvas, rng, centre: np.ndarray, k: float) -> None:
-    r = k * rng.uniform(0.28, 0.4)
+    r = k * rng.uniform(*SIGN_RADIUS)
     shape = int(rng.integers(5))
     if shape == 0:  # prohibition: red ring, white face
         c.disc(centre, r, SIGN, (0.75, 0.1, 0.1))
@@ -61,12 +68,13 @@ def _sign(c: Canvas, rng, centre: np.ndarray, k: float) -> None:
 
 def _traffic_light(c: Canvas, rng, top: np.ndarray, k: float) -> None:
     housing = _pick(rng, ((0.1, 0.1, 0.1), (0.2, 0.22, 0.2), (0.7, 0.6, 0.15)))
-    c.fill(_local(top, k, _box(-0.17, 0.17, -0.95, 0)), LIGHT, _jitter(rng, housing, 0.04))
+    c.fill(_local(top, k, _box(-LIGHT_HALF_WIDTH, LIGHT_HALF_WIDTH, -LIGHT_HEIGHT, 0)), LIGHT,
+           _jitter(rng, housing, 0.04))
     if rng.random() < 0.2:  # seen from behind
         return
     on = int(rng.integers(3))
     for i, colour in enumerate(((0.95, 0.15, 0.1), (0.95, 0.7, 0.1), (0.2, 0.9, 0.45))):
-        centre = _local(top, k, [(0, -0.18 - 0.29 * i)])[0]
+        centre = _local(top, k, [(0, -LIGHT_HEIGHT * (0.19 + 0.31 * i))])[0]
         lit = i == on
-        c.disc(centre, k * 0.1, None, colour if lit else tuple(v * 0.25 for v in colour),
+        c.disc(centre, k * LIGHT_HALF_WIDTH * 0.6, None, colour if lit else tuple(v * 0.25 for v in colour),
                5.0 if lit else 0.0)

@@ -52,7 +52,7 @@ def _two_wheeler(c: Canvas, rng, x: float, z: float, cls: int, rider: bool) -> N
             c.disc(w, k * r, cls, TYRE)
             c.disc(w, k * r * 0.55, None, (0.55, 0.55, 0.58))
         else:
-            c.disc(w, k * r, cls, (0.08, 0.08, 0.08), thickness=max(1, int(k * 0.05)))
+            c.disc(w, k * r, cls, (0.08, 0.08, 0.08), thickness=max(2, int(k * 0.08)))
     frame = _jitter(rng, _pick(rng, VEHICLE_COLOURS if motor else CLOTHES_COLOURS))
     if motor:
         c.fill(_local(base, k, [(-0.45 * d, 0.45), (0.45 * d, 0.4), (0.55 * d, 0.8),
@@ -61,7 +61,7 @@ def _two_wheeler(c: Canvas, rng, x: float, z: float, cls: int, rider: bool) -> N
     else:
         seat, bar, crank = (_local(base, k, [uv])[0] for uv in
                             ((-0.15 * d, 0.9), (0.45 * d, 0.98), (0.0, r)))
-        width = max(1.0, k * 0.04)
+        width = max(2.0, k * 0.07)
         for p0, p1 in ((wheels[0], crank), (crank, seat), (seat, bar), (crank, bar),
                        (seat, wheels[0]), (bar, wheels[1])):
             c.stroke(p0, p1, width, cls, frame)

@@ -41,8 +41,8 @@ def _sample_street_furniture(p: _Placer, force: Sequence[int]) -> List[tuple]:
             z = p.near()
             items.append((z, _pole, (p.s, rng, p.side(), z, kind)))
     kinds = ('plain', 'sign', 'sign', 'light', 'light', 'lamp', 'lamp')
-    for _ in range(int(rng.integers(2, 7))):
-        z = rng.uniform(4, 60)
+    for _ in range(int(rng.integers(3, 8))):
+        z = rng.uniform(4, 35)
         items.append((z, _pole, (p.s, rng, p.side(), z, _pick(rng, kinds))))
     for _ in range(int(rng.integers(0, 4)) + (VEGETATION in force)):
         sd, z = p.side(), rng.uniform(5, 40)
@@ -55,14 +55,14 @@ def _sample_people(p: _Placer, force: Sequence[int]) -> List[tuple]:
     for i in range(int(rng.poisson(2.5)) + (PERSON in force)):
         on_road = rng.random() < 0.15
         x = rng.uniform(-p.s.road_left, p.s.road_right) if on_road else p.sidewalk_x(p.side())
-        z = p.near() if i == 0 and PERSON in force else rng.uniform(4, 45)
+        z = p.near() if i == 0 and PERSON in force else rng.uniform(4, 30)
         items.append((z, _person, (rng, x, z)))
-    for cls, prob in ((MOTORCYCLE, 0.15), (BICYCLE, 0.25)):
+    for cls, prob in ((MOTORCYCLE, 0.3), (BICYCLE, 0.4)):
         forced = cls in force or (cls == BICYCLE and RIDER in force)
         if not (rng.random() < prob or forced):
             continue
-        z = p.near() if forced else rng.uniform(5, 40)
-        ridden = rng.random() < (0.8 if cls == MOTORCYCLE else 0.6) or RIDER in force
+        z = p.near() if forced else rng.uniform(5, 25)
+        ridden = rng.random() < (0.85 if cls == MOTORCYCLE else 0.75) or RIDER in force
         sd = p.side()
         x = p.s.curb(sd) - sd * rng.uniform(0.6, 1.5) if ridden else p.sidewalk_x(sd)
         items.append((z, _two_wheeler, (rng, x, z, cls, ridden)))
@@ -71,17 +71,17 @@ def _sample_people(p: _Placer, force: Sequence[int]) -> List[tuple]:
 
 def _sample_vehicles(p: _Placer, force: Sequence[int]) -> List[tuple]:
     rng, items = p.rng, []
-    for i in range(int(rng.integers(0, 6)) + (CAR in force)):
+    for i in range(int(rng.integers(1, 6)) + (CAR in force)):
         facing = rng.random() < 0.4
-        z = p.near() if i == 0 and CAR in force else rng.uniform(5, 70)
+        z = p.near() if i == 0 and CAR in force else rng.uniform(5, 45)
         items.append((z, _vehicle_end, (rng, p.lane_x(facing, 0.9), z, CAR, facing)))
     for _ in range(int(rng.integers(0, 4))):  # parked along the curb
         sd, z = p.side(), rng.uniform(3, 45)
         items.append((z + 2, _vehicle_side, (rng, p.s.curb(sd) - sd * 1.2, z, CAR)))
-    for cls, prob in ((TRUCK, 0.2), (BUS, 0.15), (TRAIN, 0.1)):
+    for cls, prob in ((TRUCK, 0.25), (BUS, 0.2), (TRAIN, 0.1)):
         if not (rng.random() < prob or cls in force):
             continue
-        z = p.near() if cls in force else rng.uniform(8, 50)
+        z = p.near() if cls in force else rng.uniform(8, 35)
         if rng.random() < 0.6:
             facing = rng.random() < 0.5
             items.append((z, _vehicle_end, (rng, p.lane_x(facing, 1.3), z, cls, facing)))

@@ -9,7 +9,7 @@ from .classes import NUM_CLASSES
 from .scene import paint_scene
 
 _SPLIT_CODES = {'source_train': 1, 'source_val': 2, 'target_train': 3, 'target_val': 4,
-                'target_test': 5, 'prompt': 6}
+                'target_test': 5, 'prompt': 6, 'night_oracle_train': 7}
 
 
 @dataclass(frozen=True)
