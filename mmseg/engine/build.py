@@ -337,4 +337,5 @@ def runner_kwargs_from(cfg: Config,
 def build_runner(cfg: Config, work_dir: str, validate: bool = True):
     """Build the :class:`SegRunner` of ``cfg`` writing into ``work_dir``."""
     from .runner import SegRunner
-    return SegRunner(**runner_kwargs_from(cfg, work_dir, validate))
+    return SegRunner(**runner_kwargs_from(cfg, work_dir, validate),
+                     environment=environment_line(cfg))

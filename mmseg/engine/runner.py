@@ -102,6 +102,7 @@ class SegRunner(Runner):
 
     def __init__(self, *args, trust_checkpoint: bool = False,
                  compile_networks: Union[bool, Dict[str, Any]] = False,
+                 environment: Optional[str] = None,
                  **kwargs):
         self.trust_checkpoint = trust_checkpoint
         self._resumed_rng_state: Optional[Dict[str, Any]] = None
@@ -116,9 +117,8 @@ class SegRunner(Runner):
         dump = f'config {osp.join(self.work_dir, name)}; ' if name else ''
         self.logger.info(f'{dump}environment, config and hooks: '
                          f'{osp.join(self.log_dir, self.timestamp)}.log')
-        if self.cfg.get('runner') is not None:  # a project config
-            from .build import environment_line
-            self.logger.info(f'environment: {environment_line(self.cfg)}')
+        if environment:  # threads, allocator, precision (build.py)
+            self.logger.info(f'environment: {environment}')
 
     def build_logger(self, *args, **kwargs):
         logger = super().build_logger(*args, **kwargs)
