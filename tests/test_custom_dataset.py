@@ -274,10 +274,21 @@ def test_uda_class_lists_by_name_and_num_classes_of_parts():
                        'defaults to Cityscapes train ids'):
         resolve_uda_classes(dict(mix_augmenters=[dict(
             type='RCM')]), CLASSES5, 'x')
-    with pytest.raises(ConfigError, match='GroupedClassMix works only with '
-                       'the 19 Cityscapes classes'):
+    with pytest.raises(ConfigError, match=r'mixer.groups defaults to '
+                       r'Cityscapes train ids.*rules dict\(when'):
         resolve_uda_classes(dict(mixer=dict(type='GroupedClassMix')),
                             CLASSES5, 'x')
+    mixer = resolve_uda_classes(dict(mixer=dict(
+        type='GroupedClassMix', groups=[dict(when=['human and object'],
+                                             add=['vehicle'])])),
+        CLASSES5, 'x')['mixer']
+    assert mixer['groups'] == [dict(when=[4], add=[3])]
+    with pytest.raises(ConfigError, match=r"mixer.groups\[0\].add: no class "
+                       "named 'bicycle'"):
+        resolve_uda_classes(dict(mixer=dict(
+            type='GroupedClassMix', groups=[dict(when=['vehicle'],
+                                                 add=['bicycle'])])),
+            CLASSES5, 'x')
     with pytest.raises(ConfigError, match='num_classes=19 but x has 5'):
         resolve_uda_classes(dict(mix_augmenters=[dict(
             type='RCM', classes=[3], num_classes=19)]),

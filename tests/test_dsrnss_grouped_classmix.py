@@ -84,3 +84,22 @@ def test_mix_image_label_weight_and_registry():
     assert (out.label[~m] == 9).all()
     assert (out.weight[m[:, 0]] == 1).all() and \
         (out.weight[~m[:, 0]] == 0.5).all()
+
+
+def test_groups_are_rules_of_the_class_set():
+    """Own rules replace DSRNSS's Cityscapes ones, applied in order; the
+    default reproduces DSRNSS."""
+    from mmseg.models.uda.parts.dsrnss.grouped_classmix import DSRNSS_GROUPS
+    rules = [dict(when=[1], add=[2]), dict(when=[2], add=[3])]
+    assert add_cooccurring_classes([1], [1, 2, 3, 4], rules) == [1, 2, 3]
+    assert add_cooccurring_classes([2], [1, 2, 4], rules) == [2]
+    assert add_cooccurring_classes([5], [5, 6, 7], DSRNSS_GROUPS) == [5, 6, 7]
+    assert add_cooccurring_classes([5], [5, 6, 7], []) == [5]
+    labels = torch.tensor([[[0, 1], [2, 3]]])
+    mixer = GroupedClassMix(groups=[dict(when=[0, 1, 2, 3], add=[0, 1, 2, 3])])
+    # whichever half is chosen, the rule brings every present class
+    assert mixer.class_masks(labels).sum() == 4
+    with pytest.raises(ValueError, match='must be train ids'):
+        GroupedClassMix(groups=[dict(when=['rider'], add=[1])])
+    with pytest.raises(ValueError, match=r'groups\[0\] must be dict'):
+        GroupedClassMix(groups=[dict(when=[1])])

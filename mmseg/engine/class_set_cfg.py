@@ -9,10 +9,10 @@ one source of the class set. Before anything is built:
   keys and values otherwise);
 - in the ``uda`` section, a part that takes ``num_classes`` gets it when the
   config leaves it out; class lists (``imnet_feature_dist_classes``,
-  ``classes``, ``exempt``, ``boost_classes``) may name classes instead of
-  train ids and are turned into train ids; a class list left at its
-  Cityscapes default, or a part with Cityscapes-only rules, is refused for
-  another class set.
+  ``classes``, ``exempt``, ``boost_classes``) and GroupedClassMix's
+  ``groups`` rules may name classes instead of train ids and are turned
+  into train ids; a class list left at its
+  Cityscapes default is refused for another class set.
 """
 import inspect
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -23,11 +23,9 @@ from mmseg.errors import ConfigError
 # UDA keys that hold a list of classes (names or train ids).
 CLASS_LIST_KEYS = ('imnet_feature_dist_classes', 'classes', 'exempt',
                    'boost_classes')
-# Parts whose rules name Cityscapes classes in code.
-CITYSCAPES_ONLY_PARTS = {
-    'GroupedClassMix': 'its object groups (pole/traffic light/traffic sign, '
-                       'rider/motorcycle/bicycle) are Cityscapes train ids',
-}
+# UDA keys that hold class rules ``[dict(when=[...], add=[...]), ...]``
+# (GroupedClassMix's co-occurrence groups), names or train ids.
+CLASS_RULE_KEYS = ('groups', )
 HEAD_KEYS = ('decode_head', 'auxiliary_head')
 # Sub-configs built without a ``type`` (key -> the class that builds them).
 UNTYPED_PARTS = ('similarity',)
@@ -152,6 +150,15 @@ def _class_ids(value: Any, classes: Sequence[str], key: str) -> List[int]:
     return ids
 
 
+def _class_rule(rule: Any, classes: Sequence[str], key: str) -> Any:
+    """``dict(when=..., add=...)`` with names turned into train ids; any
+    other value is left for the part to refuse."""
+    if not isinstance(rule, dict) or set(rule) != {'when', 'add'}:
+        return rule
+    return {k: _class_ids(rule[k], classes, f'{key}.{k}')
+            for k in ('when', 'add')}
+
+
 def _init_params(part_type: Any) -> Dict[str, inspect.Parameter]:
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
@@ -173,7 +180,7 @@ def resolve_uda_classes(uda: Any, classes: Sequence[str], where: str,
     Raises:
         ConfigError: an unknown class name or id, a part's ``num_classes``
             that differs from the class set, a Cityscapes default class list
-            or Cityscapes-only part with another class set.
+            or group rules with another class set.
     """
     cityscapes = tuple(classes) == tuple(CITYSCAPES_CLASSES)
     if isinstance(uda, (list, tuple)):
@@ -189,6 +196,9 @@ def resolve_uda_classes(uda: Any, classes: Sequence[str], where: str,
         elif k in CLASS_LIST_KEYS and v is not None and not isinstance(
                 v, bool):
             out[k] = _class_ids(v, classes, f'{key}.{k}')
+        elif k in CLASS_RULE_KEYS and isinstance(v, (list, tuple)):
+            out[k] = [_class_rule(rule, classes, f'{key}.{k}[{i}]')
+                      for i, rule in enumerate(v)]
         else:
             out[k] = resolve_uda_classes(v, classes, where, f'{key}.{k}')
     part = out.get('type')
@@ -196,11 +206,6 @@ def resolve_uda_classes(uda: Any, classes: Sequence[str], where: str,
         part = _untyped_part(key.rsplit('.', 1)[-1])
     if part is None or key == 'uda':
         return out
-    if not cityscapes and part in CITYSCAPES_ONLY_PARTS:
-        raise ConfigError(
-            f'{key}: {part} works only with the 19 Cityscapes classes '
-            f'({CITYSCAPES_ONLY_PARTS[part]}), but {where} has '
-            f'{len(classes)} classes')
     params = _init_params(part)
     if 'num_classes' in params:
         given = out.get('num_classes')
@@ -211,7 +216,7 @@ def resolve_uda_classes(uda: Any, classes: Sequence[str], where: str,
                 f'{key}.num_classes={given} but {where} has {len(classes)} '
                 f'classes {_short(classes)}')
     if not cityscapes:
-        for k in CLASS_LIST_KEYS:
+        for k in CLASS_LIST_KEYS + CLASS_RULE_KEYS:
             param = params.get(k)
             if k in out or param is None:
                 continue
@@ -220,7 +225,10 @@ def resolve_uda_classes(uda: Any, classes: Sequence[str], where: str,
                 raise ConfigError(
                     f'{key}.{k} defaults to Cityscapes train ids '
                     f'{tuple(default)}, but {where} has other classes; set '
-                    f'{key}.{k} to a list of your class names')
+                    f'{key}.{k} to ' + ('rules dict(when=[...], add=[...]) '
+                                        'of your class names (or [])'
+                                        if k in CLASS_RULE_KEYS else
+                                        'a list of your class names'))
     return out
 
 

@@ -12,7 +12,7 @@ cut apart:
 weight (1 on source pixels, the pseudo-label weight elsewhere) are mixed as
 in DACS.
 """
-from typing import List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from torch import nn
@@ -23,27 +23,54 @@ from mmseg.models.uda.parts.mixing import class_mix
 from mmseg.registry import MODELS
 
 POLE, LIGHT, SIGN, RIDER, MOTORCYCLE, BICYCLE = 5, 6, 7, 12, 17, 18
+# DSRNSS's rules, in the reference order, as Cityscapes train ids.
+DSRNSS_GROUPS = (dict(when=(LIGHT, SIGN), add=(POLE, )),
+                 dict(when=(POLE, ), add=(LIGHT, SIGN)),
+                 dict(when=(RIDER, ), add=(BICYCLE, MOTORCYCLE)))
 IGNORE_INDEX = 255
 CLASSES_FROM = ('batch', 'sample')
 
 
-def add_cooccurring_classes(chosen: List[int],
-                            present: List[int]) -> List[int]:
-    """Apply the DSRNSS group rules to ``chosen`` (a subset of ``present``).
+def add_cooccurring_classes(chosen: List[int], present: List[int],
+                            groups: Sequence[Dict] = DSRNSS_GROUPS
+                            ) -> List[int]:
+    """Apply the group rules to ``chosen`` (a subset of ``present``).
 
-    The rules are applied in the reference order (light/sign -> pole, then
+    The rules are applied in order (DSRNSS: light/sign -> pole, then
     pole -> light/sign, then rider -> two-wheelers), so a chosen light also
     brings the sign through the pole. Returns a sorted list.
     """
     result = set(chosen)
     present = set(present)
-    if (LIGHT in result or SIGN in result) and POLE in present:
-        result.add(POLE)
-    if POLE in result:
-        result.update({LIGHT, SIGN} & present)
-    if RIDER in result:
-        result.update({BICYCLE, MOTORCYCLE} & present)
+    for rule in groups:
+        if result & set(rule['when']):
+            result.update(set(rule['add']) & present)
     return sorted(result)
+
+
+def check_groups(groups: Sequence[Dict]) -> List[Dict]:
+    """``groups`` as a list of ``dict(when=ids, add=ids)``.
+
+    Raises:
+        ValueError: a rule that is not a dict of exactly ``when`` and
+            ``add``, or that names a class instead of a train id (names are
+            resolved from the config's class set before the part is built).
+    """
+    out = []
+    for i, rule in enumerate(groups):
+        if not isinstance(rule, dict) or set(rule) != {'when', 'add'}:
+            raise ValueError(f'grouped_classmix.py: groups[{i}] must be '
+                             f"dict(when=[...], add=[...]), got {rule!r}")
+        ids = {}
+        for key in ('when', 'add'):
+            values = rule[key]
+            values = [values] if isinstance(values, (str, int)) else values
+            if not all(isinstance(v, int) for v in values):
+                raise ValueError(f'grouped_classmix.py: groups[{i}].{key} '
+                                 f'must be train ids, got {values!r}')
+            ids[key] = tuple(values)
+        out.append(ids)
+    return out
 
 
 def _random_subset(values: torch.Tensor, size: int,
@@ -67,13 +94,17 @@ class GroupedClassMix(nn.Module):
             with label 255).
         mix_loss_weight: factor the step multiplies the mixed-image loss by:
             1.0 by default, 0.8 in the DSRNSS HRDA configs.
+        groups: the co-occurrence rules (module docstring), train ids;
+            DSRNSS's Cityscapes rules by default.
     """
 
     def __init__(self,
                  classes_from: str = 'sample',
                  include_ignore: bool = True,
-                 mix_loss_weight: float = 1.0) -> None:
+                 mix_loss_weight: float = 1.0,
+                 groups: Sequence[Dict] = DSRNSS_GROUPS) -> None:
         super().__init__()
+        self.groups = check_groups(groups)
         if classes_from not in CLASSES_FROM:
             raise ValueError(f'grouped_classmix.py: classes_from must be one '
                              f'of {CLASSES_FROM}, got {classes_from!r}')
@@ -106,7 +137,7 @@ class GroupedClassMix(nn.Module):
             n = candidates.numel()
             chosen = _random_subset(candidates, (n + n % 2) // 2, generator)
             grouped = add_cooccurring_classes(chosen.tolist(),
-                                              candidates.tolist())
+                                              candidates.tolist(), self.groups)
             grouped = torch.tensor(grouped,
                                    dtype=label.dtype,
                                    device=label.device)
