@@ -150,3 +150,21 @@ def test_run_scc_command_line(tmp_path):
         out = np.array(Image.open(tmp_path / 'out' / f'{name}.png'))
         assert out.shape == (24, 48) and set(np.unique(out)) <= {0, 1, 2, 255}
     assert np.load(tmp_path / 'stats.npz')['keep'].size == 15
+
+
+def test_run_scc_takes_the_class_count_from_a_config(tmp_path):
+    import importlib.util
+    import os.path as osp
+    path = osp.join(osp.dirname(__file__), '..', 'tools', 'seco', 'run_scc.py')
+    spec = importlib.util.spec_from_file_location('run_scc_classes', path)
+    run_scc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_scc)
+    root = osp.join(osp.dirname(__file__), '..')
+    base = ['--img-dir', 'i', '--label-dir', 'l', '--out-dir', 'o']
+    cfg = osp.join(root, 'configs', 'custom', 'toy5_hrda_daformer_mitb0.py')
+    args = run_scc.parse_args(base + ['--config', cfg])
+    assert run_scc.class_count(args) == 5
+    assert run_scc.class_count(run_scc.parse_args(
+        base + ['--num-classes', '3'])) == 3
+    with pytest.raises(SystemExit):  # one of the two is needed
+        run_scc.parse_args(base)

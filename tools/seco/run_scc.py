@@ -33,7 +33,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--img-dir', required=True)
     parser.add_argument('--label-dir', required=True)
     parser.add_argument('--out-dir', required=True)
-    parser.add_argument('--num-classes', type=int, default=19)
+    classes = parser.add_mutually_exclusive_group(required=True)
+    classes.add_argument('--num-classes', type=int,
+                         help='number of classes of the labels')
+    classes.add_argument('--config',
+                         help='training config whose dataset classes give '
+                         'the number of classes')
     parser.add_argument('--epochs', type=int, default=20)
     parser.add_argument('--early-iter', type=int, default=None,
                         help='iteration of the early model used to correct')
@@ -57,8 +62,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def class_count(args: argparse.Namespace) -> int:
+    """``--num-classes``, else the size of ``--config``'s class set."""
+    if args.num_classes is not None:
+        return args.num_classes
+    from mmseg.config import load_config
+    from mmseg.engine.class_set_cfg import config_classes
+    return len(config_classes(load_config(args.config))[0])
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    num_classes = class_count(args)
     labels = LabelFolder(args.label_dir)
     images = index_images(args.img_dir)
 
@@ -70,7 +85,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         return load_rgb(images[stem], labels[name].shape)
 
     cfg = SCCConfig(
-        num_classes=args.num_classes, patch_size=tuple(args.patch_size),
+        num_classes=num_classes, patch_size=tuple(args.patch_size),
         width=args.width, depth=args.depth, min_area=args.min_area,
         relabel=not args.no_relabel, filter_mode=args.filter_mode,
         ratio=args.ratio, cache_file=args.cache_file,
