@@ -19,9 +19,17 @@ loaded). Defaults, each only where the user set nothing:
     the cores this process may use: its CPU affinity
     (``os.sched_getaffinity``, what ``taskset``/cgroup cpusets allow),
     capped by a cgroup v2 CPU quota (``cpu.max``), not ``os.cpu_count()``.
-``OMP_WAIT_POLICY=PASSIVE``
-    threads that finish a region sleep at once instead of spinning (unless
-    ``GOMP_SPINCOUNT`` or ``KMP_BLOCKTIME`` already says how long to spin).
+``OMP_WAIT_POLICY=PASSIVE``, only when other work already holds a core
+    at start (the 1-minute load average, ``os.getloadavg()``, is at least
+    :data:`BUSY_LOAD`): threads that finish a region sleep at once instead
+    of spinning (unless ``GOMP_SPINCOUNT`` or ``KMP_BLOCKTIME`` already says
+    how long to spin). On a quiet machine the policy stays libgomp's own
+    (spin, then sleep): PASSIVE's wake-ups cost a quiet 2-core machine 2x
+    per toy UDA step (0.68 s against 0.34 s), while under a competing busy
+    loop PASSIVE gives 0.59 s against 1.06 s for spinning
+    (``docs/speed.md``). The load is read once: a job that starts later
+    is not seen (set ``OMP_WAIT_POLICY=PASSIVE`` yourself on a shared
+    machine).
 
 The user's own ``OMP_NUM_THREADS`` / ``OMP_WAIT_POLICY`` (e.g. the one thread
 per process that ``tools/dist_train.sh`` sets) always win. This module
@@ -35,6 +43,8 @@ from typing import Dict, List, Mapping, MutableMapping, NamedTuple, Optional
 #: environment variables this module may set, with the project's choice
 THREAD_VARS = ('OMP_NUM_THREADS', 'OMP_WAIT_POLICY')
 DEFAULT_WAIT_POLICY = 'PASSIVE'
+#: 1-minute load average from which the machine counts as shared at start
+BUSY_LOAD = 0.5
 #: variables that already tell OpenMP how long to spin
 SPIN_VARS = ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'KMP_BLOCKTIME')
 #: names the variables this module set in the process (children inherit
@@ -81,16 +91,29 @@ def usable_cpus(affinity: Optional[int] = None,
     return max(1, min(affinity, quota) if quota else affinity)
 
 
-def thread_defaults(environ: Mapping[str, str], cpus: int) -> Dict[str, str]:
+def current_load() -> float:
+    """The 1-minute load average (0.0 where the system has none)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
+
+
+def thread_defaults(environ: Mapping[str, str], cpus: int,
+                    load: Optional[float] = None) -> Dict[str, str]:
     """The variables to add to ``environ``: the project's defaults for those
-    the user did not set (an empty or blank value counts as unset)."""
+    the user did not set (an empty or blank value counts as unset).
+    ``load``: the 1-minute load average of the machine before this process
+    runs (read with :func:`current_load` when None); PASSIVE is chosen
+    from :data:`BUSY_LOAD` on."""
     def given(name: str) -> bool:
         return bool(environ.get(name, '').strip())
 
     add = {}
     if not given('OMP_NUM_THREADS'):
         add['OMP_NUM_THREADS'] = str(cpus)
-    if not any(given(name) for name in SPIN_VARS):
+    load = current_load() if load is None else load
+    if load >= BUSY_LOAD and not any(given(name) for name in SPIN_VARS):
         add['OMP_WAIT_POLICY'] = DEFAULT_WAIT_POLICY
     return add
 
@@ -98,7 +121,8 @@ def thread_defaults(environ: Mapping[str, str], cpus: int) -> Dict[str, str]:
 def apply_cpu_thread_defaults(
         environ: Optional[MutableMapping[str, str]] = None,
         cpus: Optional[int] = None,
-        torch_loaded: Optional[bool] = None) -> CpuThreadSetup:
+        torch_loaded: Optional[bool] = None,
+        load: Optional[float] = None) -> CpuThreadSetup:
     """Set :func:`thread_defaults` in ``environ`` (default ``os.environ``).
 
     Call it before ``import torch``: once torch (and with it libgomp) is
@@ -111,7 +135,7 @@ def apply_cpu_thread_defaults(
     cpus = usable_cpus() if cpus is None else cpus
     if torch_loaded is None:
         torch_loaded = 'torch' in sys.modules
-    added = thread_defaults(environ, cpus)
+    added = thread_defaults(environ, cpus, load)
     environ.update(added)
     inherited = [v for v in environ.get(DEFAULTS_MARKER, '').split(',')
                  if v in THREAD_VARS and v not in added]
@@ -133,11 +157,12 @@ def describe_cpu_threads(environ: Optional[Mapping[str, str]] = None,
     cpus = usable_cpus() if cpus is None else cpus
     defaults = set(environ.get(DEFAULTS_MARKER, '').split(','))
     threads = environ.get('OMP_NUM_THREADS', '').strip() or str(cpus)
-    wait = environ.get('OMP_WAIT_POLICY', '').strip() or 'unset'
+    wait = (environ.get('OMP_WAIT_POLICY', '').strip()
+            or 'unset (libgomp spins, then sleeps)')
     spin = [f'{v}={environ[v]}' for v in SPIN_VARS[1:] if environ.get(v)]
     origin = ['default' if v in defaults else 'set by you'
               for v in THREAD_VARS]
     return (f'CPU threads {threads} ({origin[0]}) of {cpus} usable cores, '
             f'OpenMP wait policy {wait}'
-            + (f' ({origin[1]})' if wait != 'unset' else '')
+            + (f' ({origin[1]})' if wait.isupper() else '')
             + (' ' + ' '.join(spin) if spin else ''))
