@@ -1,5 +1,6 @@
 """The thread governor: contention signals from planted /proc files, its
 decisions, the hook that runs it and the ``cpu_threads`` config key."""
+import os.path as osp
 from types import SimpleNamespace
 
 import pytest
@@ -389,3 +390,30 @@ def test_cpu_threads_options_accepted_and_typos_refused():
         check_option_key(dict(cfg, cpu_threads=dict(adapt=True)),
                          'cpu_threads.adapt', 'no', 'cfg.py')
 
+
+
+def test_thread_governor_for_a_test_loop(adaptable):
+    from mmseg.engine.cpu_threads_cfg import thread_governor_for
+    cfg = Config(dict(cpu_threads=dict(interval_s=5)))
+    governor, _ = thread_governor_for(cfg, 'cpu')
+    assert governor.interval_s == 5.0 and governor.threads >= 1
+    assert thread_governor_for(cfg, 'cuda:0') == (
+        None, 'intra-op threads fixed (a cuda:0 run)')
+
+
+@pytest.mark.parametrize('tool, args', [
+    ('tools/train.py', ['--work-dir', '{out}']),
+    ('tools/test.py', ['{out}.pth', '--eval', 'mIoU', '--show-dir', '{out}']),
+])
+def test_tools_refuse_a_bad_cpu_threads_before_writing(tool, args, tmp_path):
+    from test_entry_point_errors import (CONFIG, assert_one_line_error,
+                                         run_tool)
+    config = tmp_path / 'cfg.py'
+    config.write_text(CONFIG.format(root=str(tmp_path)))
+    out = str(tmp_path / 'out')
+    status, lines = run_tool(tool, str(config),
+                             *[a.format(out=out) for a in args],
+                             '--cfg-options', 'cpu_threads.adapt=maybe')
+    assert_one_line_error(status, lines, osp.basename(tool),
+                          'cpu_threads.adapt', str(config))
+    assert not osp.exists(out)

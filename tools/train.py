@@ -111,6 +111,8 @@ def main(argv: Optional[List[str]] = None):
     apply_command_line(cfg, args)
     from mmseg.engine.build import apply_host_allocator, build_runner
     apply_host_allocator(cfg)
+    from mmseg.engine.cpu_threads_cfg import cpu_threads_from
+    cpu_threads_from(cfg)  # refuses a bad cpu_threads before any output
     from mmseg.utils import register_all_modules
     register_all_modules()
     from mmseg.engine.reference import check_reference

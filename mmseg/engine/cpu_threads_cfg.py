@@ -72,3 +72,18 @@ def cpu_threads_plan(cfg: Any, device: Optional[str] = None,
     return (dict(type='CpuThreadsHook', interval_s=interval),
             f'intra-op threads adapt to CPU contention (checked every '
             f'{interval:g} s)')
+
+
+def thread_governor_for(cfg: Any, device: str):
+    """A started-on-first-poll :class:`~mmseg.utils.cpu_contention.
+    ThreadGovernor` for a loop that is not run by the runner (``tools/
+    test.py``), or None, with the phrase of :func:`cpu_threads_plan`."""
+    plan, phrase = cpu_threads_plan(cfg, device=device)
+    if plan is None:
+        return None, phrase
+    import torch
+
+    from mmseg.utils.cpu_contention import ThreadGovernor, cpu_affinity
+    return ThreadGovernor(torch.get_num_threads(), cpu_affinity(),
+                          torch.set_num_threads,
+                          interval_s=plan['interval_s']), phrase
