@@ -417,3 +417,24 @@ def test_tools_refuse_a_bad_cpu_threads_before_writing(tool, args, tmp_path):
     assert_one_line_error(status, lines, osp.basename(tool),
                           'cpu_threads.adapt', str(config))
     assert not osp.exists(out)
+
+
+def test_hook_restores_the_start_threads_after_training():
+    fake = FakeSystem()
+    hook = CpuThreadsHook(governor_factory=lambda threads: fake.governor(2))
+    runner = SimpleNamespace(logger=FakeLogger())
+    hook.before_train(runner)
+    fake.advance(10, **CONTENDED)
+    hook.after_train_iter(runner, 0)
+    hook.after_train(runner)
+    assert fake.calls == [1, 2] and hook.governor.threads == 2
+    hook.after_train(runner)
+    assert fake.calls == [1, 2]
+
+
+def test_governed_entry_points_keep_libgomp_spin_when_loaded():
+    from mmseg.utils.cpu_threads import thread_defaults
+    assert thread_defaults({}, 2, load=3.0) == {
+        'OMP_NUM_THREADS': '2', 'OMP_WAIT_POLICY': 'PASSIVE'}
+    assert thread_defaults({}, 2, load=3.0, passive_when_loaded=False) == {
+        'OMP_NUM_THREADS': '2'}

@@ -267,7 +267,8 @@ def distributed_sampler(cfg, args: argparse.Namespace, dataset):
 
 
 def main(argv: Optional[List[str]] = None) -> Dict:
-    apply_cpu_thread_defaults()  # before torch loads OpenMP
+    # before torch loads OpenMP; the run adapts its threads to contention
+    apply_cpu_thread_defaults(passive_when_loaded=False)
     args = parse_args(argv)
     check_eval_metrics(args.eval or [], '--eval')
     cfg = load_config(args.config, args.cfg_options)

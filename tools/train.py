@@ -105,7 +105,8 @@ def resolve_work_dir(cfg, args: argparse.Namespace) -> str:
 
 
 def main(argv: Optional[List[str]] = None):
-    apply_cpu_thread_defaults()  # before torch loads OpenMP
+    # before torch loads OpenMP; the run adapts its threads to contention
+    apply_cpu_thread_defaults(passive_when_loaded=False)
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     apply_command_line(cfg, args)

@@ -100,18 +100,23 @@ def current_load() -> float:
 
 
 def thread_defaults(environ: Mapping[str, str], cpus: int,
-                    load: Optional[float] = None) -> Dict[str, str]:
+                    load: Optional[float] = None,
+                    passive_when_loaded: bool = True) -> Dict[str, str]:
     """The variables to add to ``environ``: the project's defaults for those
     the user did not set (an empty or blank value counts as unset).
     ``load``: the 1-minute load average of the machine before this process
     runs (read with :func:`current_load` when None); PASSIVE is chosen
-    from :data:`BUSY_LOAD` on."""
+    from :data:`BUSY_LOAD` on, unless ``passive_when_loaded`` is False (an
+    entry point whose run adapts its threads to contention,
+    :mod:`mmseg.utils.cpu_contention`)."""
     def given(name: str) -> bool:
         return bool(environ.get(name, '').strip())
 
     add = {}
     if not given('OMP_NUM_THREADS'):
         add['OMP_NUM_THREADS'] = str(cpus)
+    if not passive_when_loaded:
+        return add
     load = current_load() if load is None else load
     if load >= BUSY_LOAD and not any(given(name) for name in SPIN_VARS):
         add['OMP_WAIT_POLICY'] = DEFAULT_WAIT_POLICY
@@ -122,7 +127,8 @@ def apply_cpu_thread_defaults(
         environ: Optional[MutableMapping[str, str]] = None,
         cpus: Optional[int] = None,
         torch_loaded: Optional[bool] = None,
-        load: Optional[float] = None) -> CpuThreadSetup:
+        load: Optional[float] = None,
+        passive_when_loaded: bool = True) -> CpuThreadSetup:
     """Set :func:`thread_defaults` in ``environ`` (default ``os.environ``).
 
     Call it before ``import torch``: once torch (and with it libgomp) is
@@ -135,7 +141,7 @@ def apply_cpu_thread_defaults(
     cpus = usable_cpus() if cpus is None else cpus
     if torch_loaded is None:
         torch_loaded = 'torch' in sys.modules
-    added = thread_defaults(environ, cpus, load)
+    added = thread_defaults(environ, cpus, load, passive_when_loaded)
     environ.update(added)
     inherited = [v for v in environ.get(DEFAULTS_MARKER, '').split(',')
                  if v in THREAD_VARS and v not in added]
