@@ -1,5 +1,7 @@
 """The thread governor: contention signals from planted /proc files, its
 decisions, the hook that runs it and the ``cpu_threads`` config key."""
+import glob
+import os
 import os.path as osp
 from types import SimpleNamespace
 
@@ -438,3 +440,30 @@ def test_governed_entry_points_keep_libgomp_spin_when_loaded():
         'OMP_NUM_THREADS': '2', 'OMP_WAIT_POLICY': 'PASSIVE'}
     assert thread_defaults({}, 2, load=3.0, passive_when_loaded=False) == {
         'OMP_NUM_THREADS': '2'}
+
+
+@pytest.mark.slow
+def test_tiny_training_runs_the_governor(tmp_path, monkeypatch):
+    """A real run with project-default threads: the hook is among the
+    runner's hooks, reads this process's /proc files at each iteration
+    (interval ~0) without turning off, and the log says so."""
+    import torch
+    from e2e_config import write_tiny_config
+
+    from tools.train import main as train_main
+    monkeypatch.setenv('OMP_NUM_THREADS', str(torch.get_num_threads()))
+    monkeypatch.setenv(DEFAULTS_MARKER, 'OMP_NUM_THREADS')
+    threads = torch.get_num_threads()
+    cfg = write_tiny_config(str(tmp_path), 'toy_dacs_daformer_mitb0.py',
+                            str(tmp_path / 'toy'), iters=3, ckpt_interval=3,
+                            extra='cpu_threads = dict(interval_s=1e-6)\n')
+    runner = train_main([cfg, '--work-dir', str(tmp_path / 'run')])
+    hooks = [h for h in runner.hooks if isinstance(h, CpuThreadsHook)]
+    if len(os.sched_getaffinity(0)) < 2:
+        assert hooks == []  # one usable core: nothing to adapt
+        return
+    assert len(hooks) == 1 and hooks[0].governor.off_reason is None
+    assert hooks[0].governor._last is not None  # it read the files
+    assert torch.get_num_threads() == threads  # given back after training
+    log = open(glob.glob(str(tmp_path / 'run' / '*' / '*.log'))[0]).read()
+    assert 'intra-op threads adapt to CPU contention (checked every' in log
