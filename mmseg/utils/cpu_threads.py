@@ -19,17 +19,18 @@ loaded). Defaults, each only where the user set nothing:
     the cores this process may use: its CPU affinity
     (``os.sched_getaffinity``, what ``taskset``/cgroup cpusets allow),
     capped by a cgroup v2 CPU quota (``cpu.max``), not ``os.cpu_count()``.
-``OMP_WAIT_POLICY=PASSIVE``, only when other work already holds a core
-    at start (the 1-minute load average, ``os.getloadavg()``, is at least
-    :data:`BUSY_LOAD`): threads that finish a region sleep at once instead
-    of spinning (unless ``GOMP_SPINCOUNT`` or ``KMP_BLOCKTIME`` already says
-    how long to spin). On a quiet machine the policy stays libgomp's own
-    (spin, then sleep): PASSIVE's wake-ups cost a quiet 2-core machine 2x
-    per toy UDA step (0.68 s against 0.34 s), while under a competing busy
-    loop PASSIVE gives 0.59 s against 1.06 s for spinning
-    (``docs/speed.md``). The load is read once: a job that starts later
-    is not seen (set ``OMP_WAIT_POLICY=PASSIVE`` yourself on a shared
-    machine).
+``OMP_WAIT_POLICY=PASSIVE``, only for the benchmarks
+    (``passive_when_loaded=True``) and only when other work already holds a
+    core at start (the 1-minute load average, ``os.getloadavg()``, is at
+    least :data:`BUSY_LOAD`): threads that finish a region sleep at once
+    instead of spinning (unless ``GOMP_SPINCOUNT`` or ``KMP_BLOCKTIME``
+    already says how long to spin). ``tools/train.py``, ``tools/test.py``
+    and ``run_experiments.py`` keep libgomp's own policy (spin, then sleep)
+    and lower the thread count while the run's threads queue for a core
+    (:mod:`mmseg.utils.cpu_contention`): PASSIVE's wake-ups cost a quiet
+    2-core machine 2x per toy UDA step (0.68 s against 0.34 s), the load
+    average also counts jobs that just ended, and under a competing busy
+    loop one spinning thread beat two passive ones (``docs/speed.md``).
 
 The user's own ``OMP_NUM_THREADS`` / ``OMP_WAIT_POLICY`` (e.g. the one thread
 per process that ``tools/dist_train.sh`` sets) always win. This module
