@@ -270,33 +270,34 @@ def test_blocker_reads_this_linux_process():
 class FakeLogger:
     def __init__(self):
         self.lines = []
+        self.debug_lines = []
 
     def info(self, line):
         self.lines.append(line)
 
+    def debug(self, line):
+        self.debug_lines.append(line)
+
 
 def test_hook_sets_threads_and_logs_the_change():
     fake = FakeSystem()
-    hook = CpuThreadsHook(
-        interval_s=10, governor_factory=lambda threads: ThreadGovernor(
-            threads, [0, 1], fake.calls.append, interval_s=10,
-            clock=lambda: fake.now, read_schedstats=fake.schedstats,
-            read_cpu_times=fake.cpu_times))
+    hook = CpuThreadsHook(interval_s=10,
+                          governor_factory=lambda threads: fake.governor(2))
     runner = SimpleNamespace(logger=FakeLogger())
     hook.before_train(runner)
-    start = hook.governor.threads
     fake.advance(10, **CONTENDED)
     hook.after_train_iter(runner, 0)
-    if start == 1:  # a one-thread process has nothing to lower
-        assert fake.calls == [] and runner.logger.lines == []
-        return
-    assert fake.calls == [start - 1]
+    assert fake.calls == [1]
     assert runner.logger.lines == [
         'CPU contention: 34% of this run\'s thread time waited for a core '
-        f'over the last 10 s; intra-op threads {start} -> {start - 1}']
+        'over the last 10 s; intra-op threads 2 -> 1']
+    assert runner.logger.debug_lines == [
+        'CPU contention check: wait fraction 0.335, 2.00 runnable and 1.33 '
+        'running threads, 0.00 idle cores over 10.0 s; intra-op threads 1']
     fake.advance(3, **CONTENDED)
     hook.after_train_iter(runner, 1)  # within the interval: no check
     assert len(runner.logger.lines) == 1
+    assert len(runner.logger.debug_lines) == 1
 
 
 def test_hook_sets_torch_threads(monkeypatch):

@@ -270,6 +270,7 @@ class ThreadGovernor:
         self.idle_streak = 0
         self.raised_last = False  # the previous decision was a rise
         self.off_reason: Optional[str] = None
+        self.last_sample: Optional[Sample] = None
         self._last: Optional[Tuple[float, SchedStats, CpuTimes]] = None
 
     def _read(self) -> Tuple[float, SchedStats, CpuTimes]:
@@ -310,6 +311,7 @@ class ThreadGovernor:
         sample = Sample(seconds, wait, active / seconds,
                         thread_run_seconds(sched0, sched1) / seconds,
                         idle_cores(cpu0, cpu1, self.cpus))
+        self.last_sample = sample
         new = self.decide(sample)
         if new == self.threads:
             return None

@@ -15,7 +15,8 @@ class CpuThreadsHook(Hook):
     after each iteration; a check reads a few small ``/proc`` files) it may
     change ``torch.set_num_threads`` and logs one line when it does, e.g.
     ``CPU contention: 41% of this run's thread time waited for a core over
-    the last 10 s; intra-op threads 2 -> 1``.
+    the last 10 s; intra-op threads 2 -> 1``; with ``log_level='DEBUG'``
+    also each check's readings.
 
     :func:`mmseg.engine.build.hooks_from` adds it to the default hooks of a
     CPU run with ``cpu_threads.adapt`` on when
@@ -54,8 +55,19 @@ class CpuThreadsHook(Hook):
                          batch_idx: int,
                          data_batch: Any = None,
                          outputs: Any = None) -> None:
-        if self.governor is not None:
-            self._log(runner, self.governor.poll())
+        governor = self.governor
+        if governor is None:
+            return
+        sample = governor.last_sample
+        self._log(runner, governor.poll())
+        if governor.last_sample is not sample:  # a check (log_level DEBUG)
+            s = governor.last_sample
+            runner.logger.debug(
+                f'CPU contention check: wait fraction '
+                f'{"-" if s.wait is None else format(s.wait, ".3f")}, '
+                f'{s.active:.2f} runnable and {s.run:.2f} running threads, '
+                f'{s.idle:.2f} idle cores over {s.seconds:.1f} s; '
+                f'intra-op threads {governor.threads}')
 
     def after_train(self, runner: Any) -> None:
         """Give the next run in this process (``run_experiments.py``
