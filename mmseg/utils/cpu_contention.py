@@ -52,7 +52,6 @@ under contention one spinning thread (what the governor falls back to) beat
 two passive threads in our measurements (``docs/speed.md``). This module
 imports no torch; the caller passes ``set_threads``.
 """
-import glob
 import os
 import os.path as osp
 import time
