@@ -71,6 +71,26 @@ def test_toy_pretrained_is_created_once_and_loads_as_pretrained(tmp_path, monkey
     assert ensure_toy_pretrained(out, str(config)) == out
 
 
+def test_pretrained_file_of_another_toy_data_version_is_trained_again(tmp_path, monkeypatch,
+                                                                     capsys):
+    from mmseg.datasets.toy_data import FORMAT_VERSION
+    config = tmp_path / 'c.py'
+    config.write_text('x = 1\n')
+    out = tmp_path / 'p.pth'
+    calls = []
+
+    def fake_training(command, check):
+        calls.append(command)
+        torch.save(dict(state_dict={}, meta=dict(toy_data_version=FORMAT_VERSION)), out)
+    monkeypatch.setattr(toy_assets.subprocess, 'run', fake_training)
+    torch.save(dict(state_dict={}, meta=dict(config='c.py')), out)  # before versions were kept
+    assert ensure_toy_pretrained(str(out), str(config)) == str(out)
+    assert len(calls) == 1 and f'generator is at version {FORMAT_VERSION}' in capsys.readouterr().out
+    assert toy_assets.pretrained_data_version(str(out)) == FORMAT_VERSION
+    assert ensure_toy_pretrained(str(out), str(config)) == str(out)  # current: kept
+    assert len(calls) == 1
+
+
 def test_missing_pretrain_config_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='nowhere.py'):
         ensure_toy_pretrained(str(tmp_path / 'x.pth'), str(tmp_path / 'nowhere.py'))

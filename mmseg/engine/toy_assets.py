@@ -61,11 +61,35 @@ def prepare_toy_assets(cfg) -> None:
         ensure_toy_pretrained(**pretrained)
 
 
+def pretrained_data_version(path: str) -> Optional[int]:
+    """The toy data version a toy pretrained file was trained on (its ``meta``), None when
+    the file does not say (written before the version was recorded, or not a toy file)."""
+    import torch
+    try:
+        meta = torch.load(path, map_location='cpu', weights_only=True).get('meta') or {}
+    except Exception:  # unreadable: the loader of the training names the problem
+        return None
+    version = meta.get('toy_data_version') if isinstance(meta, dict) else None
+    return version if isinstance(version, int) else None
+
+
+def _is_current(path: str) -> bool:
+    from mmseg.datasets.toy_data import FORMAT_VERSION
+    if not osp.isfile(path):
+        return False
+    version = pretrained_data_version(path)
+    if version == FORMAT_VERSION:
+        return True
+    print(f'toy_pretrained: {path} was trained on toy data version {version or "<3"}, the '
+          f'generator is at version {FORMAT_VERSION}; training it again', flush=True)
+    return False
+
+
 def ensure_toy_pretrained(path: str, config: str, work_dir: Optional[str] = None) -> str:
-    """Return ``path``, first creating it with ``config``'s training if it does not exist
-    (:mod:`mmseg.engine.toy_pretrain`, in a child process; concurrent callers wait on a lock
-    file instead of training twice)."""
-    if osp.isfile(path):
+    """Return ``path``, first creating it with ``config``'s training if it does not exist or
+    was trained on another version of the toy data (:mod:`mmseg.engine.toy_pretrain`, in a
+    child process; concurrent callers wait on a lock file instead of training twice)."""
+    if osp.isfile(path) and _is_current(path):
         return path
     if not osp.isfile(config):
         raise FileNotFoundError(
@@ -73,11 +97,11 @@ def ensure_toy_pretrained(path: str, config: str, work_dir: Optional[str] = None
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     with open(f'{path}.lock', 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be creating it
-        if not osp.isfile(path):
+        if not (osp.isfile(path) and _is_current(path)):
             command = [sys.executable, '-m', 'mmseg.engine.toy_pretrain', config, path]
             if work_dir:
                 command.append(work_dir)
-            print(f'toy_pretrained: {path} missing; training {config} once '
+            print(f'toy_pretrained: {path} missing or outdated; training {config} once '
                   '(a few minutes on CPU)', flush=True)
             subprocess.run(command, check=True)
         fcntl.flock(lock, fcntl.LOCK_UN)

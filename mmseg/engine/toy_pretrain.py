@@ -46,7 +46,9 @@ def train_and_export(config: str, out: str, work_dir: Optional[str] = None) -> s
     state = backbone_state(runner.model)
     if not state:
         raise ValueError(f'{config}: the trained model has no backbone.* weights')
-    atomic_torch_save(dict(state_dict=state, meta=dict(config=config)), out)
+    from mmseg.datasets.toy_data import FORMAT_VERSION
+    atomic_torch_save(dict(state_dict=state,
+                           meta=dict(config=config, toy_data_version=FORMAT_VERSION)), out)
     runner.logger.info(f'wrote {len(state)} backbone tensors to {out}')
     return out
 

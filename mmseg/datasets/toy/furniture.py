@@ -12,7 +12,7 @@ from .street import Street
 # them at real size); measured with tools/toy_stats.py.
 POLE_HALF_WIDTH = 0.13
 SIGN_RADIUS = (0.45, 0.65)
-LIGHT_HALF_WIDTH, LIGHT_HEIGHT = 0.3, 1.2
+LIGHT_HALF_WIDTH, LIGHT_HEIGHT = 0.4, 1.5
 
 
 def _pole(c: Canvas, s: Street, rng, side: int, z: float, kind: str) -> None:

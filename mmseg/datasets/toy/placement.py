@@ -40,7 +40,7 @@ def _sample_street_furniture(p: _Placer, force: Sequence[int]) -> List[tuple]:
         if cls in force:
             z = p.near()
             items.append((z, _pole, (p.s, rng, p.side(), z, kind)))
-    kinds = ('plain', 'sign', 'sign', 'light', 'light', 'lamp', 'lamp')
+    kinds = ('plain', 'sign', 'sign', 'light', 'light', 'light', 'lamp', 'lamp')
     for _ in range(int(rng.integers(3, 8))):
         z = rng.uniform(4, 35)
         items.append((z, _pole, (p.s, rng, p.side(), z, _pick(rng, kinds))))
@@ -52,16 +52,16 @@ def _sample_street_furniture(p: _Placer, force: Sequence[int]) -> List[tuple]:
 
 def _sample_people(p: _Placer, force: Sequence[int]) -> List[tuple]:
     rng, items = p.rng, []
-    for i in range(int(rng.poisson(2.5)) + (PERSON in force)):
+    for i in range(int(rng.poisson(3.5)) + (PERSON in force)):
         on_road = rng.random() < 0.15
         x = rng.uniform(-p.s.road_left, p.s.road_right) if on_road else p.sidewalk_x(p.side())
-        z = p.near() if i == 0 and PERSON in force else rng.uniform(4, 30)
+        z = p.near() if i == 0 and PERSON in force else rng.uniform(4, 22)
         items.append((z, _person, (rng, x, z)))
-    for cls, prob in ((MOTORCYCLE, 0.3), (BICYCLE, 0.4)):
+    for cls, prob in ((MOTORCYCLE, 0.45), (BICYCLE, 0.55)):
         forced = cls in force or (cls == BICYCLE and RIDER in force)
         if not (rng.random() < prob or forced):
             continue
-        z = p.near() if forced else rng.uniform(5, 25)
+        z = p.near() if forced else rng.uniform(5, 18)
         ridden = rng.random() < (0.85 if cls == MOTORCYCLE else 0.75) or RIDER in force
         sd = p.side()
         x = p.s.curb(sd) - sd * rng.uniform(0.6, 1.5) if ridden else p.sidewalk_x(sd)
@@ -78,7 +78,7 @@ def _sample_vehicles(p: _Placer, force: Sequence[int]) -> List[tuple]:
     for _ in range(int(rng.integers(0, 4))):  # parked along the curb
         sd, z = p.side(), rng.uniform(3, 45)
         items.append((z + 2, _vehicle_side, (rng, p.s.curb(sd) - sd * 1.2, z, CAR)))
-    for cls, prob in ((TRUCK, 0.25), (BUS, 0.2), (TRAIN, 0.1)):
+    for cls, prob in ((TRUCK, 0.25), (BUS, 0.25), (TRAIN, 0.15)):
         if not (rng.random() < prob or cls in force):
             continue
         z = p.near() if cls in force else rng.uniform(8, 35)

@@ -108,12 +108,12 @@ def _paint_facades(c: Canvas, s: Street, rng: np.random.Generator,
                 _building(c, s, rng, side, x, z0, z1)
             elif kind < 0.9:
                 _tree_row(c, rng, x + side * 1.5, z0, z1)
-    if rng.random() < 0.35 or WALL in force:
+    if rng.random() < 0.5 or WALL in force:
         side = -1 if rng.random() < 0.5 else 1
-        _wall(c, s, rng, side, rng.uniform(2, 8) if WALL in force else rng.uniform(2, 25))
-    if rng.random() < 0.4 or FENCE in force:
+        _wall(c, s, rng, side, rng.uniform(2, 8) if WALL in force else rng.uniform(2, 18))
+    if rng.random() < 0.5 or FENCE in force:
         side = -1 if rng.random() < 0.5 else 1
-        _fence(c, s, rng, side, rng.uniform(3, 8) if FENCE in force else rng.uniform(3, 30))
+        _fence(c, s, rng, side, rng.uniform(3, 8) if FENCE in force else rng.uniform(3, 20))
     if rng.random() < 0.2:
         side = -1 if rng.random() < 0.5 else 1
         x = s.facade(side) - side * 0.6
