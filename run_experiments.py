@@ -156,7 +156,8 @@ def resume_run(args: argparse.Namespace) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> List[str]:
-    apply_cpu_thread_defaults()  # before torch loads OpenMP
+    # before torch loads OpenMP; the run adapts its threads to contention
+    apply_cpu_thread_defaults(passive_when_loaded=False)
     args = parse_args(argv)
     sys.path.insert(0, REPO_ROOT)
     if args.resume:

@@ -19,11 +19,13 @@ steps take minutes). ``--amp`` trains in mixed precision (bare ``--amp``: bf16; 
 
 Prints a JSON report: ``median_s_per_iter`` (wall clock), ``times_s`` (each
 timed step) and ``spread_s`` (their range), ``threads`` (torch's intra-op
-threads; the defaults of :mod:`mmseg.utils.cpu_threads` apply, as in
-``tools/train.py``) and ``median_cpu_s_per_iter`` (CPU time of the process,
-all threads: leaves out the time other jobs hold the CPU, though spinning
-OpenMP threads inflate it under contention when ``OMP_WAIT_POLICY=ACTIVE``
-or a ``GOMP_SPINCOUNT`` is set); ``peak_memory_mib`` and
+threads; the defaults of :mod:`mmseg.utils.cpu_threads` apply, with
+``OMP_WAIT_POLICY=PASSIVE`` when the machine is loaded at start; unlike
+``tools/train.py``, the count stays fixed during the run) and
+``median_cpu_s_per_iter`` (CPU time of the process, all threads: leaves
+out the time other jobs hold the CPU, though spinning OpenMP threads inflate
+it under contention when ``OMP_WAIT_POLICY=ACTIVE`` or a
+``GOMP_SPINCOUNT`` is set); ``peak_memory_mib`` and
 ``memory_increase_mib`` of one step (CUDA: max allocated; CPU: the process
 peak RSS, so compare configs run in separate processes). The optimiser state
 and the gradient buffers are created before that step (an optimiser step on

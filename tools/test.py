@@ -267,12 +267,16 @@ def distributed_sampler(cfg, args: argparse.Namespace, dataset):
 
 
 def main(argv: Optional[List[str]] = None) -> Dict:
-    apply_cpu_thread_defaults()  # before torch loads OpenMP
+    # before torch loads OpenMP; the run adapts its threads to contention
+    apply_cpu_thread_defaults(passive_when_loaded=False)
     args = parse_args(argv)
     check_eval_metrics(args.eval or [], '--eval')
     cfg = load_config(args.config, args.cfg_options)
     from mmseg.engine.build import apply_host_allocator
     apply_host_allocator(cfg)  # refuses a bad value before any output
+    from mmseg.engine.cpu_threads_cfg import (cpu_threads_from,
+                                              thread_governor_for)
+    cpu_threads_from(cfg)  # refuses a bad cpu_threads before any output
     dataset_cfg = test_dataset_cfg(cfg, args.test_set)
     from mmseg.evaluation.submission.from_test import submission_request
     submission = submission_request(args.eval_option, dataset_cfg,
@@ -315,6 +319,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     main_process = is_main_process()
     if main_process:
         print(f'evaluating the {test_model} of {args.checkpoint}')
+    governor, _ = thread_governor_for(cfg, device)  # CPU contention
 
     # 'gpu' collection = all_gather of the per-image areas (gloo or NCCL)
     split = 'test' if args.test_set else 'val'  # data.test: the val split
@@ -357,6 +362,9 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                     drawn['resized'] += (ori[1], ori[0]) != tuple(size)
             if progress is not None:
                 progress.update()
+            change = governor.poll() if governor is not None else None
+            if change and main_process:
+                print(f'\n{change}', flush=True)
     written_count = len(written)
     if sampler is not None:
         from mmseg.utils.dist import all_reduce_sum

@@ -105,12 +105,15 @@ def resolve_work_dir(cfg, args: argparse.Namespace) -> str:
 
 
 def main(argv: Optional[List[str]] = None):
-    apply_cpu_thread_defaults()  # before torch loads OpenMP
+    # before torch loads OpenMP; the run adapts its threads to contention
+    apply_cpu_thread_defaults(passive_when_loaded=False)
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     apply_command_line(cfg, args)
     from mmseg.engine.build import apply_host_allocator, build_runner
     apply_host_allocator(cfg)
+    from mmseg.engine.cpu_threads_cfg import cpu_threads_from
+    cpu_threads_from(cfg)  # refuses a bad cpu_threads before any output
     from mmseg.utils import register_all_modules
     register_all_modules()
     from mmseg.engine.reference import check_reference

@@ -45,7 +45,7 @@ KNOWN_TOP_LEVEL_KEYS = frozenset({
     'img_norm_cfg', 'train_pipeline', 'test_pipeline', 'source_pipeline',
     'target_pipeline', 'prompt_pipeline', 'dataset_type', 'data_root',
     'visualizer', 'vis_backends',  # logging backends (visualizer_cfg.py)
-    'compile', 'host_allocator', 'reference',
+    'compile', 'host_allocator', 'reference', 'cpu_threads',
 })
 
 # Top-level keys that other parts of the framework own and read
@@ -78,6 +78,7 @@ SECTION_KEYS: Dict[str, frozenset] = {
     'model.test_cfg': frozenset({'mode', 'crop_size', 'stride',
                                  'batched_slide'}),
     'reference': frozenset({'value', 'label', 'source', 'metric'}),
+    'cpu_threads': frozenset({'adapt', 'interval_s'}),
 }
 
 # Sections whose sub-keys belong to a backend and are checked there.

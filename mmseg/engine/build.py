@@ -15,6 +15,7 @@ from mmseg.errors import ConfigError
 from .checkpoint_config import (checkpoint_hook_cfg,
                                 warn_save_best_without_evaluation)
 from .class_set_cfg import apply_class_set
+from .cpu_threads_cfg import cpu_threads_plan
 from .visualizer_cfg import visualizer_from
 
 DEFAULT_LOG_INTERVAL = 50
@@ -176,6 +177,9 @@ def hooks_from(cfg: Config) -> Dict[str, Any]:
         checkpoint=checkpoint_hook_cfg(cfg, max_iters),
         sampler_seed=dict(type='DistSamplerSeedHook'),
         finite_loss=dict(type='FiniteLossHook'))
+    cpu_threads_hook, _ = cpu_threads_plan(cfg)
+    if cpu_threads_hook is not None:  # CPU runs: threads follow contention
+        default_hooks['cpu_threads'] = cpu_threads_hook
     custom_hooks = _plain(cfg.get('custom_hooks') or [])
     img_interval = log_config.get('img_interval')
     if img_interval and cfg.get('uda'):
@@ -262,9 +266,11 @@ def apply_host_allocator(cfg: Config) -> Tuple[str, bool]:
 def environment_line(cfg: Config) -> str:
     """One line for the log: CPU threads and OpenMP wait policy (and
     whether they are the project's defaults, :mod:`mmseg.utils.cpu_threads`),
-    the host allocator, and mixed precision, e.g. ``'CPU threads 2 (default)
-    of 2 usable cores, OpenMP wait policy PASSIVE (default); host allocator
-    retain; bf16 autocast on'``."""
+    whether the thread count adapts to CPU contention during the run
+    (:mod:`.cpu_threads_cfg`), the host allocator, and mixed precision, e.g.
+    ``'CPU threads 2 (default) of 2 usable cores, OpenMP wait policy unset
+    (libgomp spins, then sleeps); intra-op threads adapt to CPU contention
+    (checked every 10 s); host allocator retain; bf16 autocast on'``."""
     from mmseg.utils.cpu_threads import describe_cpu_threads
     amp = amp_from(cfg)
     if amp is None:
@@ -274,7 +280,8 @@ def environment_line(cfg: Config) -> str:
         short = {'torch.bfloat16': 'bf16', 'torch.float16': 'fp16'}
         name = short.get(str(parse_dtype(amp['dtype'])), str(amp['dtype']))
         precision = f'{name} autocast on'
-    return (f'{describe_cpu_threads()}; host allocator '
+    _, adaptation = cpu_threads_plan(cfg)
+    return (f'{describe_cpu_threads()}; {adaptation}; host allocator '
             f'{host_allocator_from(cfg)}; {precision}')
 
 

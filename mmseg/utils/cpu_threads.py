@@ -19,17 +19,18 @@ loaded). Defaults, each only where the user set nothing:
     the cores this process may use: its CPU affinity
     (``os.sched_getaffinity``, what ``taskset``/cgroup cpusets allow),
     capped by a cgroup v2 CPU quota (``cpu.max``), not ``os.cpu_count()``.
-``OMP_WAIT_POLICY=PASSIVE``, only when other work already holds a core
-    at start (the 1-minute load average, ``os.getloadavg()``, is at least
-    :data:`BUSY_LOAD`): threads that finish a region sleep at once instead
-    of spinning (unless ``GOMP_SPINCOUNT`` or ``KMP_BLOCKTIME`` already says
-    how long to spin). On a quiet machine the policy stays libgomp's own
-    (spin, then sleep): PASSIVE's wake-ups cost a quiet 2-core machine 2x
-    per toy UDA step (0.68 s against 0.34 s), while under a competing busy
-    loop PASSIVE gives 0.59 s against 1.06 s for spinning
-    (``docs/speed.md``). The load is read once: a job that starts later
-    is not seen (set ``OMP_WAIT_POLICY=PASSIVE`` yourself on a shared
-    machine).
+``OMP_WAIT_POLICY=PASSIVE``, only for the benchmarks
+    (``passive_when_loaded=True``) and only when other work already holds a
+    core at start (the 1-minute load average, ``os.getloadavg()``, is at
+    least :data:`BUSY_LOAD`): threads that finish a region sleep at once
+    instead of spinning (unless ``GOMP_SPINCOUNT`` or ``KMP_BLOCKTIME``
+    already says how long to spin). ``tools/train.py``, ``tools/test.py``
+    and ``run_experiments.py`` keep libgomp's own policy (spin, then sleep)
+    and lower the thread count while the run's threads queue for a core
+    (:mod:`mmseg.utils.cpu_contention`): PASSIVE's wake-ups cost a quiet
+    2-core machine 2x per toy UDA step (0.68 s against 0.34 s), the load
+    average also counts jobs that just ended, and under a competing busy
+    loop one spinning thread beat two passive ones (``docs/speed.md``).
 
 The user's own ``OMP_NUM_THREADS`` / ``OMP_WAIT_POLICY`` (e.g. the one thread
 per process that ``tools/dist_train.sh`` sets) always win. This module
@@ -100,18 +101,23 @@ def current_load() -> float:
 
 
 def thread_defaults(environ: Mapping[str, str], cpus: int,
-                    load: Optional[float] = None) -> Dict[str, str]:
+                    load: Optional[float] = None,
+                    passive_when_loaded: bool = True) -> Dict[str, str]:
     """The variables to add to ``environ``: the project's defaults for those
     the user did not set (an empty or blank value counts as unset).
     ``load``: the 1-minute load average of the machine before this process
     runs (read with :func:`current_load` when None); PASSIVE is chosen
-    from :data:`BUSY_LOAD` on."""
+    from :data:`BUSY_LOAD` on, unless ``passive_when_loaded`` is False (an
+    entry point whose run adapts its threads to contention,
+    :mod:`mmseg.utils.cpu_contention`)."""
     def given(name: str) -> bool:
         return bool(environ.get(name, '').strip())
 
     add = {}
     if not given('OMP_NUM_THREADS'):
         add['OMP_NUM_THREADS'] = str(cpus)
+    if not passive_when_loaded:
+        return add
     load = current_load() if load is None else load
     if load >= BUSY_LOAD and not any(given(name) for name in SPIN_VARS):
         add['OMP_WAIT_POLICY'] = DEFAULT_WAIT_POLICY
@@ -122,7 +128,8 @@ def apply_cpu_thread_defaults(
         environ: Optional[MutableMapping[str, str]] = None,
         cpus: Optional[int] = None,
         torch_loaded: Optional[bool] = None,
-        load: Optional[float] = None) -> CpuThreadSetup:
+        load: Optional[float] = None,
+        passive_when_loaded: bool = True) -> CpuThreadSetup:
     """Set :func:`thread_defaults` in ``environ`` (default ``os.environ``).
 
     Call it before ``import torch``: once torch (and with it libgomp) is
@@ -135,7 +142,7 @@ def apply_cpu_thread_defaults(
     cpus = usable_cpus() if cpus is None else cpus
     if torch_loaded is None:
         torch_loaded = 'torch' in sys.modules
-    added = thread_defaults(environ, cpus, load)
+    added = thread_defaults(environ, cpus, load, passive_when_loaded)
     environ.update(added)
     inherited = [v for v in environ.get(DEFAULTS_MARKER, '').split(',')
                  if v in THREAD_VARS and v not in added]
