@@ -73,15 +73,19 @@ def pretrained_data_version(path: str) -> Optional[int]:
     return version if isinstance(version, int) else None
 
 
-def _is_current(path: str) -> bool:
+def _is_current(path: str, say: bool = True) -> bool:
+    """Whether ``path`` exists and was trained on the current toy data; ``say``: print why not
+    when it is outdated."""
     from mmseg.datasets.toy_data import FORMAT_VERSION
     if not osp.isfile(path):
         return False
     version = pretrained_data_version(path)
     if version == FORMAT_VERSION:
         return True
-    print(f'toy_pretrained: {path} was trained on toy data version {version or "<3"}, the '
-          f'generator is at version {FORMAT_VERSION}; training it again', flush=True)
+    if say:
+        trained_on = 'an unrecorded version' if version is None else f'version {version}'
+        print(f'toy_pretrained: {path} was trained on toy data of {trained_on}, the '
+              f'generator is at version {FORMAT_VERSION}; training it again', flush=True)
     return False
 
 
@@ -89,7 +93,7 @@ def ensure_toy_pretrained(path: str, config: str, work_dir: Optional[str] = None
     """Return ``path``, first creating it with ``config``'s training if it does not exist or
     was trained on another version of the toy data (:mod:`mmseg.engine.toy_pretrain`, in a
     child process; concurrent callers wait on a lock file instead of training twice)."""
-    if osp.isfile(path) and _is_current(path):
+    if _is_current(path, say=False):
         return path
     if not osp.isfile(config):
         raise FileNotFoundError(
@@ -97,7 +101,7 @@ def ensure_toy_pretrained(path: str, config: str, work_dir: Optional[str] = None
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     with open(f'{path}.lock', 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be creating it
-        if not (osp.isfile(path) and _is_current(path)):
+        if not _is_current(path):
             command = [sys.executable, '-m', 'mmseg.engine.toy_pretrain', config, path]
             if work_dir:
                 command.append(work_dir)

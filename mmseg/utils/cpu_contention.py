@@ -289,6 +289,12 @@ class ThreadGovernor:
         return (f'CPU contention: adapting the intra-op threads stops '
                 f'({why}); they stay at {self.threads}')
 
+    def restore(self) -> None:
+        """Go back to the start thread count (``max_threads``)."""
+        if self.threads != self.max_threads:
+            self.threads = self.max_threads
+            self.set_threads(self.max_threads)
+
     def poll(self) -> Optional[str]:
         """Read and decide when ``interval_s`` has passed since the last
         reading; returns the log line of a change (or of turning off)."""

@@ -72,10 +72,8 @@ class CpuThreadsHook(Hook):
     def after_train(self, runner: Any) -> None:
         """Give the next run in this process (``run_experiments.py``
         trains one config after another) the start thread count back."""
-        governor = self.governor
-        if governor is not None and governor.threads != governor.max_threads:
-            governor.set_threads(governor.max_threads)
-            governor.threads = governor.max_threads
+        if self.governor is not None:
+            self.governor.restore()
 
     @staticmethod
     def _log(runner: Any, line: Optional[str]) -> None:
