@@ -342,6 +342,15 @@ def test_adapt_false_keeps_the_threads(adaptable):
         'intra-op threads fixed (cpu_threads.adapt=False)'
 
 
+def test_deterministic_runs_keep_their_threads(adaptable):
+    """A thread-count change alters the last bits of CPU results, so a
+    deterministic run never adapts."""
+    cfg = Config(dict(runner=dict(max_iters=4), deterministic=True))
+    assert 'cpu_threads' not in hooks_from(cfg)['default_hooks']
+    assert cpu_threads_plan(cfg, device='cpu', blocker=None) == (
+        None, 'intra-op threads fixed (deterministic=True)')
+
+
 def test_plan_says_why_the_threads_stay():
     cfg = Config(dict(runner=dict(max_iters=4)))
     assert cpu_threads_plan(cfg, device='cuda') == (

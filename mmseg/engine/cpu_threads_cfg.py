@@ -49,6 +49,11 @@ def cpu_threads_plan(cfg: Any, device: Optional[str] = None,
     """The hook config of :class:`~mmseg.engine.hooks.cpu_threads_hook.
     CpuThreadsHook` for ``cfg`` (None when the threads stay fixed) and a
     phrase for the log's ``environment:`` line saying which and why.
+    The threads stay fixed with ``cpu_threads.adapt=False``, with
+    ``deterministic=True`` (``tools/train.py --deterministic``: a run whose
+    intra-op thread count changes splits CPU reductions differently, so its
+    numbers would depend on the machine's load), on a GPU run, and where
+    :func:`~mmseg.utils.cpu_contention.adaptation_blocker` finds a reason.
     ``device`` defaults to mmengine's ``get_device()``; ``blocker`` to
     :func:`~mmseg.utils.cpu_contention.adaptation_blocker`'s finding.
 
@@ -58,6 +63,10 @@ def cpu_threads_plan(cfg: Any, device: Optional[str] = None,
     options = cpu_threads_from(cfg)
     if not options['adapt']:
         return None, 'intra-op threads fixed (cpu_threads.adapt=False)'
+    if cfg.get('deterministic', False):
+        # another thread count splits CPU reductions differently and
+        # changes the last bits of losses and weights
+        return None, 'intra-op threads fixed (deterministic=True)'
     if device is None:
         from mmengine.device import get_device
         device = get_device()
