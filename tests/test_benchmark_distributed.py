@@ -159,10 +159,22 @@ def test_cpu_runs_the_two_gpu_case_only_when_named(monkeypatch, tmp_path):
     named = run_main_recording_cases(
         monkeypatch, tmp_path, '--cases', 'dacs_step_2gpu_bf16')
     assert named['dacs_step_2gpu_bf16'].skip_reason == ''
-    assert '2 processes (gloo)' in (tmp_path / 'report.md').read_text()
     everything = run_main_recording_cases(monkeypatch, tmp_path)
     assert 'needs 2 CUDA GPUs' in \
         everything['dacs_step_2gpu_bf16'].skip_reason
+
+
+def test_two_gpu_row_options_on_cpu(monkeypatch):
+    """Run on a CPU: '2 processes (gloo)'; skipped: as planned, 2 GPUs."""
+    case = cases_by_name(0)['dacs_step_2gpu_bf16']
+    row = suite.run_case(case, 'cpu', 1, None)
+    assert row['status'] == 'skipped' and row['options'].endswith('2 GPUs')
+    monkeypatch.setattr(suite, 'case_command', lambda *a: [
+        sys.executable, '-c', 'print("{}")'])
+    case.skip_reason = ''
+    row = suite.run_case(case, 'cpu', 60, None)
+    assert row['status'] == 'ok'
+    assert row['options'].endswith('2 processes (gloo)')
 
 
 def ok_row(name, median, batch=2, options='256x256, batch 2'):

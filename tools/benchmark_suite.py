@@ -267,8 +267,10 @@ def run_case(case: Case, device: str, timeout_s: float,
              guard_bytes: Optional[int]) -> Dict[str, Any]:
     """Run one case; its result row (``status`` 'ok' with ``report``, or
     'skipped', 'timeout', 'out of memory', 'failed')."""
+    # a skipped case shows its options as planned (on GPUs)
+    shown_on = 'cuda' if case.skip_reason else device
     row: Dict[str, Any] = dict(case=asdict(case), name=case.name,
-                               options=case.options_on(device),
+                               options=case.options_on(shown_on),
                                dtype=case.dtype, device=device)
     if case.skip_reason:
         return dict(row, status='skipped', reason=case.skip_reason)
