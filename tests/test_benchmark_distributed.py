@@ -64,6 +64,11 @@ def test_launcher_outside_torchrun_is_one_line(tmp_path):
     assert 'RANK' in lines[0] and 'torchrun' in lines[0]
 
 
+def test_launcher_refuses_a_numbered_gpu():
+    with pytest.raises(ValueError, match='give --device cuda'):
+        benchmark.start_data_parallel('pytorch', None, 'cuda:1')
+
+
 def test_launcher_needs_the_uda_step(capsys):
     with pytest.raises(SystemExit):
         benchmark.parse_args([TOY_HRDA, '--launcher', 'pytorch'])

@@ -185,10 +185,16 @@ def start_data_parallel(launcher: str, cfg: Config, device: str) -> str:
     unless they name a backend.
 
     Raises:
-        ValueError: no torchrun environment (``--launcher pytorch``), or a
-            bad ``dist_params`` (see :func:`init_distributed`).
+        ValueError: no torchrun environment (``--launcher pytorch``), a
+            bad ``dist_params`` (see :func:`init_distributed`), or a CUDA
+            device with an index (each process takes its ``LOCAL_RANK``'s).
     """
     from mmseg.engine.distributed import init_distributed
+    if torch.device(device).type == 'cuda' and \
+            torch.device(device).index is not None:
+        raise ValueError(f'--device {device} with --launcher {launcher}: '
+                         'each process uses the GPU of its LOCAL_RANK; '
+                         'give --device cuda')
     params = dict(cfg.get('dist_params') or {})
     if torch.device(device).type == 'cpu':
         params.setdefault('backend', 'gloo')
