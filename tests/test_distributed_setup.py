@@ -35,6 +35,19 @@ def test_unknown_dist_params_and_launcher_are_refused():
         distributed.init_distributed('ssh', dict(backend='gloo'))
 
 
+def test_pytorch_launcher_outside_torchrun_names_what_is_missing(
+        monkeypatch):
+    for name in distributed.TORCHRUN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
+    with pytest.raises(ValueError, match=r'--launcher pytorch: RANK, '
+                       r'WORLD_SIZE, MASTER_PORT not set \(start the job '
+                       r'with torchrun'):
+        distributed.init_distributed('pytorch', dict(backend='gloo'))
+    distributed.check_torchrun_environment(dict(
+        RANK='0', WORLD_SIZE='2', MASTER_ADDR='h', MASTER_PORT='1'))
+
+
 def test_slurm_environment_gives_torch_env_variables():
     env = dict(SLURM_PROCID='5', SLURM_NTASKS='8', SLURM_LOCALID='1',
                SLURM_NODELIST='gpu[03-05,9]', PORT='29611')

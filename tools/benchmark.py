@@ -4,6 +4,8 @@ Usage:
   python tools/benchmark.py CONFIG [--uda | --inference] [--crop 512 512]
       [--batch 2] [--iters 5] [--warmup 2] [--device cpu|cuda]
       [--amp [bf16|fp16]] [--compile] [--cfg-options k=v ...]
+  python -m torch.distributed.run --nproc_per_node N tools/benchmark.py \
+      CONFIG --uda --launcher pytorch [options as above]
 
 Without ``--uda`` it times the supervised forward + backward of the config's
 segmentor; with ``--uda`` one whole UDA training step of the config's ``uda``
@@ -34,6 +36,26 @@ parameters, optimiser state and gradients: its activations and temporaries,
 what ``with_cp`` and ``--amp`` act on. On CUDA also ``cuda_max_allocated_mib``
 and ``achieved_tflops`` (FLOPs of one step counted by
 ``torch.utils.flop_counter.FlopCounterMode`` over its median time).
+
+Data parallel (``--launcher pytorch`` under torchrun, or ``slurm``; with
+``--uda`` only): every process times the UDA step of its own ``--batch``
+(per-GPU batch, weak scaling as in multi-GPU HRDA/DAFormer training; global
+batch ``world_size x --batch``), set up as ``tools/train.py`` does it
+(:mod:`mmseg.engine.distributed`: the process group, rank 0's weights
+broadcast after ``init_weights``, :class:`UDADataParallel` averaging the
+gradients before the optimiser step; NCCL on CUDA with one GPU per process,
+gloo on CPU). Each timed step is bracketed by a barrier of all ranks and
+``times_s`` holds each step's slowest rank, so ``median_s_per_iter`` is the
+job's time per step. Only rank 0 prints the report; it adds ``world_size``,
+``backend``, ``global_batch`` and, per rank in rank order,
+``peak_memory_mib_per_rank``, ``memory_increase_mib_per_rank``,
+``median_s_per_iter_per_rank`` (the rank's own step times, barriers
+included) and ``median_cpu_s_per_iter_per_rank``; ``peak_memory_mib``,
+``memory_increase_mib``, ``median_cpu_s_per_iter``, ``first_step_s`` and
+``cuda_max_allocated_mib`` are the maxima over the ranks, while
+``threads`` is rank 0's and ``tflop_per_iter``/``achieved_tflops`` are per
+GPU (rank 0's step). ``--launcher pytorch`` outside torchrun ends in a
+one-line error, as in ``tools/train.py``.
 ``--stage-times`` (with ``--uda``) adds ``stage_ms`` and ``stage_cpu_ms``:
 the median wall-clock and CPU milliseconds of each stage of the step
 (teachers, pseudo-labels, class similarity, mixing, each backward pass by
@@ -47,7 +69,7 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Callable, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -136,18 +158,97 @@ def make_optim_wrapper(model: torch.nn.Module, amp: Optional[str]):
 
 
 def make_uda_step(model: torch.nn.Module, batch: int, crop: tuple,
-                  device: str, amp: Optional[str]) -> Callable[[], None]:
-    """One UDA training step on synthetic source/target/prompt batches."""
+                  device: str, amp: Optional[str],
+                  trainer: Optional[torch.nn.Module] = None
+                  ) -> Callable[[], None]:
+    """One UDA training step on synthetic source/target/prompt batches.
+
+    ``trainer``: what runs ``train_step`` (default ``model``; data
+    parallel: its :class:`~mmseg.engine.distributed.UDADataParallel`)."""
     num_classes = model.model.num_classes
     data = {k: synthetic_batch(batch, crop, num_classes, device)
             for k in ('source', 'target', 'prompt')}
     wrapper = make_optim_wrapper(model, amp)
+    trainer = model if trainer is None else trainer
 
     def step() -> None:
-        model.train_step(data, wrapper)
+        trainer.train_step(data, wrapper)
 
     step.optim_wrapper = wrapper  # type: ignore[attr-defined]
     return step
+
+
+def start_data_parallel(launcher: str, cfg: Config, device: str) -> str:
+    """Start the process group as training does; return the backend.
+
+    ``dist_params`` of the config apply; a CPU ``--device`` uses gloo
+    unless they name a backend.
+
+    Raises:
+        ValueError: no torchrun environment (``--launcher pytorch``), a
+            bad ``dist_params`` (see :func:`init_distributed`), or a CUDA
+            device with an index (each process takes its ``LOCAL_RANK``'s).
+    """
+    from mmseg.engine.distributed import init_distributed
+    if torch.device(device).type == 'cuda' and \
+            torch.device(device).index is not None:
+        raise ValueError(f'--device {device} with --launcher {launcher}: '
+                         'each process uses the GPU of its LOCAL_RANK; '
+                         'give --device cuda')
+    params = dict(cfg.get('dist_params') or {})
+    if torch.device(device).type == 'cpu':
+        params.setdefault('backend', 'gloo')
+    return init_distributed(launcher, params)
+
+
+def ranks_synchronizer(device: str) -> Callable[[], None]:
+    """Wait for queued CUDA work, then for every rank (a barrier; nothing
+    in one process), so that a timed step ends with the slowest rank."""
+    from mmengine.dist import barrier
+
+    from mmseg.utils.benchmarking import synchronize
+
+    def sync() -> None:
+        synchronize(device)
+        barrier()
+
+    return sync
+
+
+def merge_ranks(per_rank: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """One measurement from every rank's (in rank order).
+
+    Each entry: ``times_s`` (its timed steps, seconds), ``median_cpu_s``,
+    ``first_step_s``, ``peak_bytes``, ``increase_bytes`` and optionally
+    ``cuda_max_allocated_bytes``. Returns the job's: ``times_s`` (each
+    step's slowest rank), ``median_s`` (their median), the maxima over the
+    ranks of the others, and the per-rank lists ``median_s_per_rank``,
+    ``median_cpu_s_per_rank``, ``peak_bytes_per_rank``,
+    ``increase_bytes_per_rank``.
+
+    Raises:
+        ValueError: ranks timed different numbers of steps.
+    """
+    import statistics
+    counts = {len(r['times_s']) for r in per_rank}
+    if len(counts) != 1:
+        raise ValueError(f'ranks timed different numbers of steps: {counts}')
+    times = [max(step) for step in zip(*(r['times_s'] for r in per_rank))]
+    merged = dict(
+        times_s=times, median_s=statistics.median(times),
+        median_cpu_s=max(r['median_cpu_s'] for r in per_rank),
+        first_step_s=max(r['first_step_s'] for r in per_rank),
+        peak_bytes=max(r['peak_bytes'] for r in per_rank),
+        increase_bytes=max(r['increase_bytes'] for r in per_rank),
+        median_s_per_rank=[statistics.median(r['times_s'])
+                           for r in per_rank],
+        median_cpu_s_per_rank=[r['median_cpu_s'] for r in per_rank],
+        peak_bytes_per_rank=[r['peak_bytes'] for r in per_rank],
+        increase_bytes_per_rank=[r['increase_bytes'] for r in per_rank])
+    if all('cuda_max_allocated_bytes' in r for r in per_rank):
+        merged['cuda_max_allocated_bytes'] = max(
+            r['cuda_max_allocated_bytes'] for r in per_rank)
+    return merged
 
 
 def make_inference_step(model: torch.nn.Module, data: dict,
@@ -182,7 +283,7 @@ def make_supervised_step(model: torch.nn.Module, data: dict,
     return step
 
 
-def main(argv=None) -> dict:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     mode = parser.add_mutually_exclusive_group()
@@ -192,7 +293,8 @@ def main(argv=None) -> dict:
                       help='time test-mode inference (test_cfg) of a '
                       '--crop sized batch')
     parser.add_argument('--crop', type=int, nargs=2, default=[512, 512])
-    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument('--batch', type=int, default=2,
+                        help='samples per step (data parallel: per process)')
     parser.add_argument('--iters', type=int, default=5,
                         help='timed steps after the measured one; 0: time '
                         'the memory-measuring step itself')
@@ -211,21 +313,50 @@ def main(argv=None) -> dict:
                         'step (teachers, pseudo-labels, class similarity, '
                         'mixing, each backward, optimiser step) in '
                         '"stage_ms"')
+    parser.add_argument('--launcher',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none',
+                        help='with --uda: time the data-parallel step, one '
+                        'process per GPU (pytorch: started by torchrun)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.amp == 'fp16' and torch.device(args.device).type != 'cuda':
         parser.error('--amp fp16 needs a CUDA device (loss scaling); use '
                      '--amp bf16 on CPU')
+    if args.launcher != 'none' and not args.uda:
+        parser.error(f'--launcher {args.launcher}: only with --uda (the '
+                     'data-parallel UDA training step)')
+    if args.launcher != 'none' and 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    from mmengine.dist import all_gather_object, get_rank, get_world_size
+
     from mmseg.config import load_config
+    backend = None
     with stdout_to_stderr():  # stdout is the JSON report alone
         cfg = load_config(args.config, args.cfg_options)
         from mmseg.engine.build import apply_host_allocator
         host_allocator, host_allocator_applied = apply_host_allocator(cfg)
+        if args.launcher != 'none':  # as tools/train.py: before any model
+            backend = start_data_parallel(args.launcher, cfg, args.device)
         if cfg.get('toy_pretrained'):  # frozen parts (a DNIS encoder) load it
             from mmseg.engine.toy_assets import ensure_toy_pretrained
             ensure_toy_pretrained(**cfg.toy_pretrained)
         model = build_model(cfg, args.device, args.uda)
+        trainer = model
+        if backend is not None:  # as the runner: rank 0's weights, wrapper
+            from mmseg.engine.distributed import (broadcast_module_state,
+                                                  wrap_for_data_parallel)
+            broadcast_module_state(model)
+            trainer = wrap_for_data_parallel(model, args.device)
+            model = getattr(trainer, 'module', trainer)
+    world_size = get_world_size()
     compile_cfg = cfg.get('compile') or args.compile
     if compile_cfg:
         from mmseg.models.utils.compiling import compile_networks
@@ -236,7 +367,7 @@ def main(argv=None) -> dict:
         step = make_inference_step(model, data, args.amp)
     elif args.uda:
         step = make_uda_step(model, args.batch, tuple(args.crop),
-                             args.device, args.amp)
+                             args.device, args.amp, trainer)
     else:
         data = synthetic_batch(args.batch, tuple(args.crop),
                                model.num_classes, args.device)
@@ -245,6 +376,8 @@ def main(argv=None) -> dict:
     if args.stage_times and args.uda:
         stages = StageTimer(args.device)
         stages.wrap_uda_step(model, step.optim_wrapper)
+    sync = ranks_synchronizer(args.device)  # one process: CUDA sync only
+    sync()
     start, cpu_start = time.perf_counter(), time.process_time()
     memory = measure_peak_memory(step, args.device)  # synchronises CUDA
     first_step_s = time.perf_counter() - start
@@ -252,10 +385,26 @@ def main(argv=None) -> dict:
     if args.iters > 0:
         if stages is not None:
             stages.reset_after(args.warmup)
-        timing = time_callable(step, args.iters, args.warmup, args.device)
+        timing = time_callable(step, args.iters, args.warmup, args.device,
+                               sync)
     else:  # heavy configs: time the measured step itself
         timing = dict(median_s=first_step_s, median_cpu_s=first_cpu_s,
                       times_s=[first_step_s])
+    cuda = torch.device(args.device).type == 'cuda'
+    flops = None
+    if cuda:
+        if stages is not None:
+            stages.enabled = False
+        flops = count_flops(step)  # every rank: the step communicates
+    measured = dict(times_s=timing['times_s'],
+                    median_cpu_s=timing['median_cpu_s'],
+                    first_step_s=first_step_s,
+                    peak_bytes=memory['peak_bytes'],
+                    increase_bytes=memory['increase_bytes'])
+    if cuda:
+        measured['cuda_max_allocated_bytes'] = \
+            torch.cuda.max_memory_allocated(args.device)
+    job = merge_ranks(all_gather_object(measured))
     report = dict(config=args.config, uda=args.uda,
                   inference=args.inference, compile=bool(compile_cfg),
                   device=args.device, amp=args.amp,
@@ -263,30 +412,43 @@ def main(argv=None) -> dict:
                   host_allocator=host_allocator,
                   host_allocator_applied=host_allocator_applied,
                   batch=args.batch, crop=args.crop,
-                  median_s_per_iter=round(timing['median_s'], 4),
-                  median_cpu_s_per_iter=round(timing['median_cpu_s'], 4),
-                  times_s=[round(t, 4) for t in timing['times_s']],
-                  spread_s=round(max(timing['times_s']) -
-                                 min(timing['times_s']), 4),
+                  median_s_per_iter=round(job['median_s'], 4),
+                  median_cpu_s_per_iter=round(job['median_cpu_s'], 4),
+                  times_s=[round(t, 4) for t in job['times_s']],
+                  spread_s=round(max(job['times_s']) -
+                                 min(job['times_s']), 4),
                   threads=torch.get_num_threads(),
-                  first_step_s=round(first_step_s, 4),
-                  peak_memory_mib=round(memory['peak_bytes'] / 2**20, 1),
+                  first_step_s=round(job['first_step_s'], 4),
+                  peak_memory_mib=round(job['peak_bytes'] / 2**20, 1),
                   memory_increase_mib=round(
-                      memory['increase_bytes'] / 2**20, 1),
+                      job['increase_bytes'] / 2**20, 1),
                   memory_kind=memory['kind'])
+    if backend is not None:
+        report.update(
+            launcher=args.launcher, world_size=world_size, backend=backend,
+            global_batch=world_size * args.batch,
+            median_s_per_iter_per_rank=[
+                round(t, 4) for t in job['median_s_per_rank']],
+            median_cpu_s_per_iter_per_rank=[
+                round(t, 4) for t in job['median_cpu_s_per_rank']],
+            peak_memory_mib_per_rank=[
+                round(b / 2**20, 1) for b in job['peak_bytes_per_rank']],
+            memory_increase_mib_per_rank=[
+                round(b / 2**20, 1) for b in job['increase_bytes_per_rank']])
     if stages is not None:
         report['stage_ms'] = stages.median_ms()
         report['stage_cpu_ms'] = stages.median_ms(cpu=True)
-    if torch.device(args.device).type == 'cuda':
-        if stages is not None:
-            stages.enabled = False
-        flops = count_flops(step)
+    if cuda:
         report.update(
             cuda_max_allocated_mib=round(
-                torch.cuda.max_memory_allocated(args.device) / 2**20, 1),
+                job['cuda_max_allocated_bytes'] / 2**20, 1),
             tflop_per_iter=round(flops / 1e12, 3),
-            achieved_tflops=round(flops / timing['median_s'] / 1e12, 2))
-    print(json.dumps(report, indent=1))
+            achieved_tflops=round(flops / job['median_s'] / 1e12, 2))
+    if get_rank() == 0:
+        print(json.dumps(report, indent=1), flush=True)
+    if backend is not None:
+        from mmseg.engine.distributed import shutdown_distributed
+        shutdown_distributed()
     return report
 
 

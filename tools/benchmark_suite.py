@@ -16,6 +16,21 @@ of the HRDA student (the UDA overhead ratio); with 2+ CUDA GPUs the 2-GPU
 DACS step (otherwise skipped, with the reason). ``--quick`` runs the same
 cases on MiT-B0 toy configs with 256x256 crops (minutes on a laptop CPU).
 
+The 2-GPU DACS step (``dacs_step_2gpu_bf16``) is the HRDA bf16 UDA step
+data parallel over 2 processes: torchrun (``python -m
+torch.distributed.run --nproc_per_node 2 --master_port <free port>``)
+starts ``tools/benchmark.py --launcher pytorch``, NCCL, one GPU per
+process, the same per-GPU batch as ``hrda_step_bf16`` (weak scaling, as
+multi-GPU HRDA/DAFormer training). Its row shows the scaling efficiency,
+``ratios['dacs_2gpu_scaling_efficiency']`` = s/iter of ``hrda_step_bf16``
+(1 GPU) / s/iter of the 2-GPU step: 1.0 is perfect weak scaling (two
+GPUs do twice the samples in the time one does its own), 0.5 means the
+second GPU adds nothing. On a CPU the case is skipped (a CPU does not
+measure GPU scaling) unless it is named in ``--cases``: then it runs as 2
+CPU processes with gloo, one thread each (options ``2 processes (gloo)``),
+a check that the data-parallel runner works; its efficiency then compares
+one process using every core with two sharing them.
+
 All networks are randomly initialised (no weight file is read: timing and
 memory do not depend on the weights). A case that runs out of memory (CUDA
 OOM, or on CPU the ``--memory-guard-gib`` limit on the process's data
@@ -32,6 +47,7 @@ import platform
 import re
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -50,6 +66,10 @@ EGLP_RANDOM_LPIPS = ('uda.dms.similarity.lpips.pretrained=False',)
 NO_TOY_PRETRAINING = ('toy_pretrained=None',)
 #: a case is not started with less of the time budget left (seconds)
 MIN_CASE_S = 30.0
+#: data-parallel case -> the single-GPU case with the same per-GPU work
+SCALING_BASELINES = {'dacs_step_2gpu_bf16': 'hrda_step_bf16'}
+#: seconds a timed-out case gets to end its processes after SIGTERM
+TERMINATE_GRACE_S = 30.0
 
 
 @dataclass
@@ -72,14 +92,20 @@ class Case:
 
     @property
     def options(self) -> str:
-        """The table's options column."""
+        """The table's options column (on GPUs)."""
+        return self.options_on('cuda')
+
+    def options_on(self, device: str) -> str:
+        """The options column on ``device`` (a data-parallel case runs as
+        CPU processes with gloo on ``'cpu'``)."""
         opts = [f'{self.crop[0]}x{self.crop[1]}', f'batch {self.batch}']
         if self.with_cp:
             opts.append('with_cp')
         if self.compile:
             opts.append('compile')
         if self.gpus > 1:
-            opts.append(f'{self.gpus} GPUs')
+            opts.append(f'{self.gpus} processes (gloo)' if device == 'cpu'
+                        else f'{self.gpus} GPUs')
         return ', '.join(opts)
 
 
@@ -139,21 +165,35 @@ def suite_cases(quick: bool = False, gpus: int = 0) -> List[Case]:
         Case('dacs_step_2gpu_bf16', hrda, 'uda', dtype='bf16', crop=crop,
              batch=2, iters=it, warmup=wu, gpus=2, cfg_options=hrda_extra,
              skip_reason='' if gpus >= 2 else
-             f'needs 2 CUDA GPUs ({gpus} here)'),
+             f'needs 2 CUDA GPUs ({gpus} here); on a CPU name it in '
+             '--cases for a 2-process gloo check'),
     ]
     for case in (hrda_steps[3], eglp_steps[3]):  # compile last
         case.iters, case.warmup = max(1, it - 2), 1
         cases.append(case)
-    if gpus >= 2:  # a multi-process runner is not part of benchmark.py yet
-        cases[-3].skip_reason = ('the 2-GPU step needs a distributed '
-                                 'benchmark runner (not implemented yet)')
     return cases
 
 
-def case_command(case: Case, device: str,
-                 python: str = sys.executable) -> List[str]:
-    """The ``tools/benchmark.py`` command line of ``case``."""
-    cmd = [python, osp.join(REPO_ROOT, 'tools', 'benchmark.py'), case.config,
+def free_port() -> int:
+    """A TCP port free on this host now (bound to port 0, then released)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def case_command(case: Case, device: str, python: str = sys.executable,
+                 port: Optional[int] = None) -> List[str]:
+    """The ``tools/benchmark.py`` command line of ``case``; for a case on
+    ``gpus > 1`` processes, torchrun starting one per GPU (``--launcher
+    pytorch``; ``port``: the master's, default a free one)."""
+    launch = [python]
+    if case.gpus > 1:
+        launch += ['-m', 'torch.distributed.run', '--nnodes', '1',
+                   '--nproc_per_node', str(case.gpus), '--master_addr',
+                   '127.0.0.1', '--master_port',
+                   str(port if port is not None else free_port())]
+    cmd = launch + [
+        osp.join(REPO_ROOT, 'tools', 'benchmark.py'), case.config,
            '--crop', str(case.crop[0]), str(case.crop[1]),
            '--batch', str(case.batch), '--iters', str(case.iters),
            '--warmup', str(case.warmup), '--device', device]
@@ -167,9 +207,22 @@ def case_command(case: Case, device: str,
         cmd.append('--compile')
     if case.stage_times:
         cmd.append('--stage-times')
+    if case.gpus > 1:
+        cmd += ['--launcher', 'pytorch']
     if case.cfg_options:
         cmd += ['--cfg-options', *case.cfg_options]
     return cmd
+
+
+def case_environment(case: Case) -> Optional[Dict[str, str]]:
+    """The environment of a data-parallel case: the suite's CPU threads
+    (``OMP_NUM_THREADS``, else the CPU count) shared by its processes, at
+    least one each; ``None`` (inherit) for a one-process case."""
+    if case.gpus <= 1:
+        return None
+    threads = int(os.environ.get('OMP_NUM_THREADS') or os.cpu_count() or 1)
+    return dict(os.environ,
+                OMP_NUM_THREADS=str(max(1, threads // case.gpus)))
 
 
 _CUDA_OOM = re.compile(r'CUDA out of memory\. Tried to allocate '
@@ -214,25 +267,29 @@ def run_case(case: Case, device: str, timeout_s: float,
              guard_bytes: Optional[int]) -> Dict[str, Any]:
     """Run one case; its result row (``status`` 'ok' with ``report``, or
     'skipped', 'timeout', 'out of memory', 'failed')."""
+    # a skipped case shows its options as planned (on GPUs)
+    shown_on = 'cuda' if case.skip_reason else device
     row: Dict[str, Any] = dict(case=asdict(case), name=case.name,
-                               options=case.options, dtype=case.dtype,
-                               device=device)
+                               options=case.options_on(shown_on),
+                               dtype=case.dtype, device=device)
     if case.skip_reason:
         return dict(row, status='skipped', reason=case.skip_reason)
     cmd = case_command(case, device)
     row['command'] = ' '.join(
         [osp.relpath(c, REPO_ROOT) if c.startswith(REPO_ROOT) else c
          for c in cmd[1:]])
+    if guard_bytes and case.gpus > 1:  # the limit holds per process
+        guard_bytes //= case.gpus
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, start_new_session=True,  # its own process group
+        env=case_environment(case),
         preexec_fn=memory_guard(guard_bytes if device == 'cpu' else None))
     try:
         stdout, stderr = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:  # the case and its compile workers
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        end_process_group(proc)
         return dict(row, status='timeout', wall_s=round(timeout_s, 1))
     row['wall_s'] = round(time.perf_counter() - start, 1)
     if proc.returncode != 0:
@@ -255,6 +312,26 @@ def run_case(case: Case, device: str, timeout_s: float,
         return dict(row, status='failed',
                     error=f'no JSON report: {stdout[-200:]!r}')
     return dict(row, status='ok', report=report)
+
+
+def end_process_group(proc: subprocess.Popen) -> None:
+    """Stop a case: SIGTERM to its process group (torchrun then ends its
+    workers, which run in sessions of their own), after
+    :data:`TERMINATE_GRACE_S` SIGKILL to whatever is left of the group."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:  # the group has ended
+            pass
+        if sig == signal.SIGTERM:
+            try:
+                proc.communicate(timeout=TERMINATE_GRACE_S)
+            except subprocess.TimeoutExpired:
+                pass
+    proc.wait()  # not its pipes: a stray worker may still hold them
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def cpu_name() -> str:
@@ -292,9 +369,10 @@ def _mib(value: Optional[float]) -> str:
     return f'{value / 1024:.1f} GiB' if value >= 1024 else f'{value:.0f} MiB'
 
 
-def table_row(row: Dict[str, Any]) -> str:
+def table_row(row: Dict[str, Any], note: str = '') -> str:
     """One markdown row: case | device | dtype | options | s/iter median
-    (spread) | CPU s/iter | peak memory | TFLOP/s | status."""
+    (spread) | CPU s/iter | peak memory | TFLOP/s | status (``ok``, then
+    ``note``, e.g. the scaling efficiency, on a case that ran)."""
     status = row['status']
     cells = [row['name'], row['device'], row['dtype'], row['options']]
     if status != 'ok':
@@ -314,13 +392,48 @@ def table_row(row: Dict[str, Any]) -> str:
     peak = rep.get('cuda_max_allocated_mib', rep['peak_memory_mib'])
     tflops = rep.get('achieved_tflops')
     cells += [speed, f'{rep["median_cpu_s_per_iter"]:.3g}', _mib(peak),
-              '' if tflops is None else f'{tflops:.1f}', 'ok']
+              '' if tflops is None else f'{tflops:.1f}',
+              f'ok; {note}' if note else 'ok']
     return '| ' + ' | '.join(cells) + ' |'
 
 
+def scaling_efficiencies(rows: List[Dict[str, Any]]) -> Dict[str, float]:
+    """Weak-scaling efficiency of each data-parallel case that ran.
+
+    ``efficiency = t_1 / t_N``: ``t_1`` the s/iter of its single-GPU case
+    (:data:`SCALING_BASELINES`), ``t_N`` its own, at equal per-GPU batch and
+    crop on the same device (otherwise not computed). 1.0 is perfect weak
+    scaling (N GPUs do N times the samples in the time one does its own);
+    ``1/N`` means the extra GPUs add nothing; on a CPU it compares one
+    process on all cores with N processes sharing them.
+    """
+    ok = {r['name']: r for r in rows if r['status'] == 'ok'}
+    out = {}
+    for name, baseline in SCALING_BASELINES.items():
+        if name not in ok or baseline not in ok:
+            continue
+        many, one = ok[name], ok[baseline]
+        same = all(many['report'].get(k) == one['report'].get(k)
+                   for k in ('batch', 'crop', 'device'))
+        if same and many['report']['median_s_per_iter']:
+            out[name] = round(one['report']['median_s_per_iter'] /
+                              many['report']['median_s_per_iter'], 2)
+    return out
+
+
+def scaling_note(name: str, efficiencies: Dict[str, float]) -> str:
+    """The status note of a data-parallel row with its efficiency."""
+    if name not in efficiencies:
+        return ''
+    return (f'scaling efficiency {efficiencies[name]:.2f} (vs '
+            f'{SCALING_BASELINES[name]})')
+
+
 def ratios(rows: List[Dict[str, Any]]) -> Dict[str, float]:
-    """UDA overhead (HRDA UDA step / source-only step, fp32) and the bf16,
-    with_cp and compile speed-ups, where both cases ran."""
+    """UDA overhead (HRDA UDA step / source-only step, fp32), EGLP over
+    HRDA step, and the 2-GPU step's weak-scaling efficiency
+    (``dacs_2gpu_scaling_efficiency``, :func:`scaling_efficiencies`),
+    where both cases ran."""
     by = {r['name']: r['report'] for r in rows if r['status'] == 'ok'}
 
     def ratio(a: str, b: str, key: str = 'median_s_per_iter'):
@@ -333,7 +446,9 @@ def ratios(rows: List[Dict[str, Any]]) -> Dict[str, float]:
         uda_over_source_only_cpu_time=ratio(
             'hrda_step_fp32', 'hrda_source_only_fp32',
             'median_cpu_s_per_iter'),
-        eglp_over_hrda=ratio('eglp_step_fp32', 'hrda_step_fp32'))
+        eglp_over_hrda=ratio('eglp_step_fp32', 'hrda_step_fp32'),
+        dacs_2gpu_scaling_efficiency=scaling_efficiencies(rows).get(
+            'dacs_step_2gpu_bf16'))
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -376,7 +491,9 @@ def markdown(env: Dict[str, Any], rows: List[Dict[str, Any]],
         '| case | device | dtype | options | s/iter (spread) | CPU s/iter '
         '| peak memory | TFLOP/s | status |',
         '|---|---|---|---|---|---|---|---|---|']
-    lines += [table_row(r) for r in rows]
+    efficiencies = scaling_efficiencies(rows)
+    lines += [table_row(r, scaling_note(r['name'], efficiencies))
+              for r in rows]
     extra = ratios(rows)
     if extra:
         lines += ['', 'Ratios: ' + ', '.join(f'{k} {v}'
@@ -422,7 +539,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--device', default=None,
                         help='cpu or cuda (default: cuda when available)')
     parser.add_argument('--cases', nargs='+', default=None,
-                        help='run only these cases (names as in the report)')
+                        help='run only these cases (names as in the '
+                        'report; on a CPU a data-parallel case named here '
+                        'runs as gloo processes)')
     parser.add_argument('--iters', type=int, default=None,
                         help='timed steps of every case (default: the '
                         'plan, see suite_cases; 0: time the memory-measuring '
@@ -462,6 +581,10 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
             raise ValueError(f'--cases: unknown case(s) {unknown}; known: '
                              f'{known}')
         cases = [c for c in cases if c.name in args.cases]
+        if device == 'cpu':  # named: a data-parallel check with gloo
+            for case in cases:
+                if case.gpus > 1:
+                    case.skip_reason = ''
     for case in cases:
         if args.iters is not None:
             case.iters = args.iters
@@ -489,7 +612,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         row = run_case(case, device, timeout,
                        int(guard_gib * 2**30) if guard_gib else None)
         rows.append(row)
-        print(table_row(row), flush=True)
+        print(table_row(row, scaling_note(row['name'],
+                                          scaling_efficiencies(rows))),
+              flush=True)
         write_report(args.out, env, rows, args.quick)
     env['suite_wall_s'] = round(time.perf_counter() - start, 1)
     write_report(args.out, env, rows, args.quick)

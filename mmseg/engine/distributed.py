@@ -45,6 +45,8 @@ from mmseg.registry import MODEL_WRAPPERS
 LAUNCHERS = ('pytorch', 'slurm', 'mpi')
 BACKENDS = ('auto', 'nccl', 'gloo')
 DEFAULT_PORT = 29500
+#: what torchrun (``torch.distributed.run``) gives every process
+TORCHRUN_VARIABLES = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
 BUCKET_BYTES = 25 * 1024 * 1024
 
 
@@ -98,6 +100,21 @@ def slurm_environment(environ: Mapping[str, str]) -> Dict[str, str]:
                 MASTER_PORT=str(port))
 
 
+def check_torchrun_environment(environ: Mapping[str, str]) -> None:
+    """Refuse ``--launcher pytorch`` in a process torchrun did not start.
+
+    Raises:
+        ValueError: one of :data:`TORCHRUN_VARIABLES` is not set; the
+            message names them and how to start the job.
+    """
+    missing = [k for k in TORCHRUN_VARIABLES if k not in environ]
+    if missing:
+        raise ValueError(
+            f'--launcher pytorch: {", ".join(missing)} not set (start the '
+            'job with torchrun, e.g. tools/dist_train.sh, or leave out '
+            '--launcher)')
+
+
 def _first_slurm_host(nodelist: str) -> str:
     try:
         out = subprocess.run(['scontrol', 'show', 'hostnames', nodelist],
@@ -127,7 +144,9 @@ def init_distributed(launcher: str,
     ``timeout`` in seconds; other keys are refused.
 
     Raises:
-        ValueError: unknown launcher or ``dist_params`` key/value.
+        ValueError: unknown launcher or ``dist_params`` key/value;
+            ``'pytorch'`` without torchrun's environment variables.
+        KeyError: ``'slurm'`` without srun's.
     """
     params = dict(dist_params or {})
     backend = resolve_backend(params.pop('backend', None))
@@ -143,6 +162,7 @@ def init_distributed(launcher: str,
         return backend
     if launcher == 'slurm':
         os.environ.update(slurm_environment(os.environ))
+    check_torchrun_environment(os.environ)
     local_rank = int(os.environ.get('LOCAL_RANK', 0))
     if backend == 'nccl':
         torch.cuda.set_device(local_rank)

@@ -17,8 +17,14 @@ def synchronize(device: Device) -> None:
 
 
 def time_callable(fn: Callable[[], object], iters: int, warmup: int = 1,
-                  device: Device = 'cpu') -> Dict[str, object]:
+                  device: Device = 'cpu',
+                  sync: Optional[Callable[[], None]] = None
+                  ) -> Dict[str, object]:
     """Run ``fn`` ``warmup`` times untimed, then ``iters`` times timed.
+
+    Each timed call is bracketed by ``sync()`` (default:
+    :func:`synchronize` of ``device``; a data-parallel benchmark adds a
+    barrier of all ranks, so each call's time is the slowest rank's).
 
     Returns ``{'median_s', 'mean_s', 'min_s', 'times_s'}`` in wall-clock
     seconds per call and ``'median_cpu_s'``, the median CPU time of the
@@ -27,15 +33,18 @@ def time_callable(fn: Callable[[], object], iters: int, warmup: int = 1,
     """
     if iters < 1:
         raise ValueError('iters must be >= 1')
+    if sync is None:
+        def sync() -> None:
+            synchronize(device)
     for _ in range(warmup):
         fn()
     times: List[float] = []
     cpu_times: List[float] = []
     for _ in range(iters):
-        synchronize(device)
+        sync()
         start, cpu_start = time.perf_counter(), time.process_time()
         fn()
-        synchronize(device)
+        sync()
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - cpu_start)
     return {'median_s': statistics.median(times),
