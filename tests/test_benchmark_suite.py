@@ -129,6 +129,56 @@ def test_unknown_case_name_is_refused(tmp_path, monkeypatch):
         suite.main(['--quick', '--cases', 'nope', '--out', str(tmp_path)])
 
 
+def test_default_budgets():
+    assert suite.default_budget_s('cuda', quick=False) == 480
+    assert suite.default_budget_s('cuda', quick=True) == 480
+    assert suite.default_budget_s('cpu', quick=True) == 540
+    assert suite.default_budget_s('cpu', quick=False) is None
+    # inside the 10 minutes the issue allows, with the grace period
+    assert suite.QUICK_CPU_BUDGET_S + suite.TERMINATE_GRACE_S < 600
+
+
+def test_budget_cuts_the_cases_left_and_zero_means_none(tmp_path,
+                                                       monkeypatch):
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    monkeypatch.setenv('OMP_WAIT_POLICY', 'PASSIVE')
+    now, ran = [0.0], []
+    monkeypatch.setattr(suite.time, 'perf_counter', lambda: now[0])
+
+    def run(case_s, *extra):
+        """main() with every case taking ``case_s`` seconds of the fake
+        clock; (timeouts given, rows)."""
+        now[0] = 0.0
+        ran.clear()
+
+        def fake_run(case, device, timeout, guard):
+            if case.skip_reason:  # as run_case: not started
+                return dict(name=case.name, status='skipped',
+                            reason=case.skip_reason, options=case.options,
+                            dtype=case.dtype, device=device)
+            ran.append(timeout)
+            now[0] += case_s
+            return dict(name=case.name, status='failed', error='x',
+                        options=case.options, dtype=case.dtype,
+                        device=device)
+
+        monkeypatch.setattr(suite, 'run_case', fake_run)
+        out = suite.main(['--quick', '--device', 'cpu', '--out',
+                          str(tmp_path), '--cases', 'hrda_step_fp32',
+                          'hrda_step_bf16', 'eglp_step_fp32', *extra])
+        return list(ran), [r['status'] for r in out['cases']], out
+
+    # default 540 s: each case gets what is left as its timeout
+    assert run(200)[:2] == ([540, 340, 140], ['failed'] * 3)
+    timeouts, statuses, out = run(260)  # 20 s left: the third is skipped
+    assert (timeouts, statuses) == ([540, 280], ['failed', 'failed',
+                                                 'skipped'])
+    assert out['cases'][2]['reason'] == 'time budget (540 s) spent'
+    assert run(400, '--budget-s', '0')[0] == [1800] * 3  # no budget
+    with pytest.raises(ValueError, match='--budget-s'):
+        run(1, '--budget-s', '-1')
+
+
 @pytest.mark.slow
 def test_quick_suite_runs_end_to_end(tmp_path):
     """The whole --quick suite on CPU: a report with a row per case, no
@@ -136,9 +186,13 @@ def test_quick_suite_runs_end_to_end(tmp_path):
     out = tmp_path / 'suite'
     subprocess.run([sys.executable, osp.join(ROOT, 'tools',
                                              'benchmark_suite.py'),
-                    '--quick', '--out', str(out), '--device', 'cpu',
-                    '--budget-s', '900'], cwd=ROOT, check=True, timeout=1500)
+                    '--quick', '--out', str(out), '--device', 'cpu'],
+                   cwd=ROOT, check=True, timeout=1500)
     data = json.loads((out / 'report.json').read_text())
+    # the default --quick budget on a CPU bounds the whole suite (a case cut
+    # at the budget gets the grace period to end its processes)
+    assert data['environment']['suite_wall_s'] <= (
+        suite.QUICK_CPU_BUDGET_S + suite.TERMINATE_GRACE_S + 15)
     names = [c.name for c in suite.suite_cases(quick=True)]
     assert [r['name'] for r in data['cases']] == names
     statuses = {r['name']: r['status'] for r in data['cases']}

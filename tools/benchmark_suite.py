@@ -66,6 +66,11 @@ EGLP_RANDOM_LPIPS = ('uda.dms.similarity.lpips.pretrained=False',)
 NO_TOY_PRETRAINING = ('toy_pretrained=None',)
 #: a case is not started with less of the time budget left (seconds)
 MIN_CASE_S = 30.0
+#: default time budgets (seconds): the full suite on a GPU inside 8 minutes,
+#: ``--quick`` on a CPU inside 10 (a case cut at the budget gets up to
+#: TERMINATE_GRACE_S more to end its processes)
+GPU_BUDGET_S = 480.0
+QUICK_CPU_BUDGET_S = 540.0
 #: data-parallel case -> the single-GPU case with the same per-GPU work
 SCALING_BASELINES = {'dacs_step_2gpu_bf16': 'hrda_step_bf16'}
 #: seconds a timed-out case gets to end its processes after SIGTERM
@@ -172,6 +177,17 @@ def suite_cases(quick: bool = False, gpus: int = 0) -> List[Case]:
         case.iters, case.warmup = max(1, it - 2), 1
         cases.append(case)
     return cases
+
+
+def default_budget_s(device: str, quick: bool) -> Optional[float]:
+    """The suite's time budget in seconds when ``--budget-s`` is not given:
+    :data:`GPU_BUDGET_S` on CUDA, :data:`QUICK_CPU_BUDGET_S` for ``--quick``
+    on a CPU (on a machine whose inductor cache is cold the first ``compile``
+    case alone can take minutes; it is then cut and reported as
+    ``timeout``), None (no bound) for the full suite on a CPU."""
+    if device == 'cuda':
+        return GPU_BUDGET_S
+    return QUICK_CPU_BUDGET_S if quick else None
 
 
 def free_port() -> int:
@@ -553,7 +569,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='untimed steps of every case (default: the plan)')
     parser.add_argument('--budget-s', type=float, default=None,
                         help='skip the cases left after this many seconds '
-                        '(default: 480 on GPU, none on CPU)')
+                        '(default: 480 on GPU, 540 for --quick on CPU, none '
+                        'for the full suite on CPU; 0: none)')
     parser.add_argument('--case-timeout-s', type=float, default=1800,
                         help='stop a case after this many seconds')
     parser.add_argument('--memory-guard-gib', type=float, default=None,
@@ -592,9 +609,11 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
             case.warmup = args.warmup
         if args.batch is not None:
             case.batch = args.batch
-    budget = args.budget_s
-    if budget is None and device == 'cuda':
-        budget = 480.0
+    if args.budget_s is not None and args.budget_s < 0:
+        raise ValueError(f'--budget-s: a number of seconds >= 0 (0: no '
+                         f'budget), got {args.budget_s:g}')
+    budget = (default_budget_s(device, args.quick) if args.budget_s is None
+              else args.budget_s or None)
     guard_gib = (default_guard_gib() if args.memory_guard_gib is None
                  else args.memory_guard_gib)
     env = dict(environment(device), memory_guard_gib=guard_gib or None)
