@@ -173,7 +173,10 @@ def test_budget_cuts_the_cases_left_and_zero_means_none(tmp_path,
     timeouts, statuses, out = run(260)  # 20 s left: the third is skipped
     assert (timeouts, statuses) == ([540, 280], ['failed', 'failed',
                                                  'skipped'])
-    assert out['cases'][2]['reason'] == 'time budget (540 s) spent'
+    assert out['cases'][2]['reason'] == (
+        'under 30 s of the 540 s time budget left')
+    assert out['environment']['budget_s'] == 540
+    assert 'time budget 540 s;' in (tmp_path / 'report.md').read_text()
     assert run(400, '--budget-s', '0')[0] == [1800] * 3  # no budget
     with pytest.raises(ValueError, match='--budget-s'):
         run(1, '--budget-s', '-1')

@@ -37,15 +37,37 @@ def test_unknown_dist_params_and_launcher_are_refused():
 
 def test_pytorch_launcher_outside_torchrun_names_what_is_missing(
         monkeypatch):
-    for name in distributed.TORCHRUN_VARIABLES:
+    for name in distributed.LAUNCHER_VARIABLES['pytorch']:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
-    with pytest.raises(ValueError, match=r'--launcher pytorch: RANK, '
+    with pytest.raises(ConfigError, match=r'--launcher pytorch: RANK, '
                        r'WORLD_SIZE, MASTER_PORT not set \(start the job '
                        r'with torchrun'):
         distributed.init_distributed('pytorch', dict(backend='gloo'))
-    distributed.check_torchrun_environment(dict(
+    distributed.check_launcher_environment('pytorch', dict(
         RANK='0', WORLD_SIZE='2', MASTER_ADDR='h', MASTER_PORT='1'))
+
+
+@pytest.mark.parametrize('launcher,named,start', [
+    ('slurm', 'SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, SLURM_NODELIST',
+     'srun'),
+    ('mpi', 'OMPI_COMM_WORLD_LOCAL_RANK, OMPI_COMM_WORLD_RANK, '
+     'OMPI_COMM_WORLD_SIZE, MASTER_ADDR', 'mpirun'),
+])
+def test_every_launcher_names_its_missing_variables(launcher, named, start):
+    with pytest.raises(ConfigError) as err:
+        distributed.check_launcher_environment(launcher, {})
+    assert str(err.value).startswith(f'--launcher {launcher}: {named} not '
+                                     f'set (start the job with {start}')
+    distributed.check_launcher_environment('none', {})  # nothing to check
+
+
+def test_mpi_launcher_outside_mpirun_is_refused_before_mmengine(
+        monkeypatch):
+    for name in distributed.LAUNCHER_VARIABLES['mpi']:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match='OMPI_COMM_WORLD_LOCAL_RANK'):
+        distributed.init_distributed('mpi', dict(backend='gloo'))
 
 
 def test_slurm_environment_gives_torch_env_variables():
@@ -56,7 +78,7 @@ def test_slurm_environment_gives_torch_env_variables():
                        MASTER_ADDR='gpu03', MASTER_PORT='29611')
     env['MASTER_ADDR'] = 'head'
     assert distributed.slurm_environment(env)['MASTER_ADDR'] == 'head'
-    with pytest.raises(KeyError, match='SLURM_PROCID'):
+    with pytest.raises(ConfigError, match='SLURM_PROCID'):
         distributed.slurm_environment({})
 
 
@@ -134,3 +156,34 @@ def test_step_hook_is_removed_after_the_block():
         assert 'step' in vars(optim_wrapper)
         optim_wrapper.step()
     assert 'step' not in vars(optim_wrapper)
+
+
+@pytest.mark.parametrize('tool,extra', [
+    ('train.py', ['--work-dir', 'WORK_DIR']),
+    ('test.py', ['CHECKPOINT', '--eval', 'mIoU']),
+])
+def test_tools_refuse_a_launcher_before_any_work(tool, extra, tmp_path):
+    """``--launcher pytorch`` outside torchrun ends in one line before the
+    tool loads a config, writes a work dir or prepares toy assets."""
+    import os
+    import os.path as osp
+    import subprocess
+    import sys
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    ckpt = tmp_path / 'model.pth'
+    ckpt.write_bytes(b'')
+    work_dir = tmp_path / 'wd'
+    env = {k: v for k, v in os.environ.items()
+           if k not in distributed.LAUNCHER_VARIABLES['pytorch']}
+    cmd = [sys.executable, osp.join('tools', tool),
+           'configs/toy/toy_srconly_daformer_mitb0.py',
+           *[dict(CHECKPOINT=str(ckpt), WORK_DIR=str(work_dir)).get(a, a)
+             for a in extra], '--launcher', 'pytorch']
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.strip() == (
+        f'{tool}: error: --launcher pytorch: RANK, WORLD_SIZE, MASTER_ADDR, '
+        'MASTER_PORT not set (start the job with torchrun, e.g. '
+        'tools/dist_train.sh, or leave out --launcher)')
+    assert proc.stdout == '' and not work_dir.exists()

@@ -83,6 +83,7 @@ from mmengine import Config, DictAction  # noqa: E402
 from mmseg.utils.benchmarking import (StageTimer,  # noqa: E402
                                       count_flops, measure_peak_memory,
                                       time_callable)
+from mmseg.errors import ConfigError  # noqa: E402
 from mmseg.utils.cli import add_debug_argument, run_cli  # noqa: E402
 
 
@@ -185,14 +186,15 @@ def start_data_parallel(launcher: str, cfg: Config, device: str) -> str:
     unless they name a backend.
 
     Raises:
-        ValueError: no torchrun environment (``--launcher pytorch``), a
-            bad ``dist_params`` (see :func:`init_distributed`), or a CUDA
-            device with an index (each process takes its ``LOCAL_RANK``'s).
+        ConfigError: no launcher environment (e.g. ``--launcher pytorch``
+            outside torchrun), or a CUDA device with an index (each process
+            takes its ``LOCAL_RANK``'s).
+        ValueError: a bad ``dist_params`` (see :func:`init_distributed`).
     """
     from mmseg.engine.distributed import init_distributed
     if torch.device(device).type == 'cuda' and \
             torch.device(device).index is not None:
-        raise ValueError(f'--device {device} with --launcher {launcher}: '
+        raise ConfigError(f'--device {device} with --launcher {launcher}: '
                          'each process uses the GPU of its LOCAL_RANK; '
                          'give --device cuda')
     params = dict(cfg.get('dist_params') or {})
@@ -335,6 +337,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    from mmseg.engine.distributed import check_launcher_environment
+    check_launcher_environment(args.launcher, os.environ)  # before any work
     from mmengine.dist import all_gather_object, get_rank, get_world_size
 
     from mmseg.config import load_config

@@ -57,6 +57,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
+from mmseg.errors import ConfigError  # noqa: E402
+
 HRDA_CONFIG = 'configs/hrda/csHR2dzurHR_hrda.py'
 EGLP_CONFIG = 'configs/pig/eglp_city2dz.py'
 QUICK_HRDA_CONFIG = 'configs/toy/toy_hrda_daformer_mitb0.py'
@@ -490,6 +492,10 @@ def stage_table(rows: List[Dict[str, Any]]) -> List[str]:
     return lines
 
 
+def _budget_text(budget_s: Optional[float]) -> str:
+    return 'none' if budget_s is None else f'{budget_s:.0f} s'
+
+
 def markdown(env: Dict[str, Any], rows: List[Dict[str, Any]],
              quick: bool) -> str:
     lines = [
@@ -498,11 +504,13 @@ def markdown(env: Dict[str, Any], rows: List[Dict[str, Any]],
         f'CPU {env["cpu"]}; {env["threads"]}; host allocator '
         f'{env["host_allocator"]}; load average at start '
         f'{", ".join(f"{v:.1f}" for v in env["load_average"])}; '
+        f'time budget {_budget_text(env.get("budget_s"))}; '
         f'{env["date"]}.', '',
         's/iter: median wall-clock seconds per step (± half the range of '
         'the timed steps); CPU s/iter: the process\'s CPU time per step '
         '(all threads); peak memory: CUDA max allocated on GPU, the '
-        'process\'s peak RSS on CPU; TFLOP/s: FLOPs of one step '
+        'process\'s peak RSS on CPU (data-parallel cases: the largest of '
+        'their processes\'; batch is per process); TFLOP/s: FLOPs of one step '
         '(torch.utils.flop_counter) over the median time, GPU only.', '',
         '| case | device | dtype | options | s/iter (spread) | CPU s/iter '
         '| peak memory | TFLOP/s | status |',
@@ -588,14 +596,14 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     import torch
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     if device not in ('cpu', 'cuda'):
-        raise ValueError(f'--device must be cpu or cuda, got {device!r}')
+        raise ConfigError(f'--device must be cpu or cuda, got {device!r}')
     gpus = torch.cuda.device_count() if device == 'cuda' else 0
     cases = suite_cases(args.quick, gpus)
     if args.cases:
         known = [c.name for c in cases]
         unknown = sorted(set(args.cases) - set(known))
         if unknown:
-            raise ValueError(f'--cases: unknown case(s) {unknown}; known: '
+            raise ConfigError(f'--cases: unknown case(s) {unknown}; known: '
                              f'{known}')
         cases = [c for c in cases if c.name in args.cases]
         if device == 'cpu':  # named: a data-parallel check with gloo
@@ -610,20 +618,22 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         if args.batch is not None:
             case.batch = args.batch
     if args.budget_s is not None and args.budget_s < 0:
-        raise ValueError(f'--budget-s: a number of seconds >= 0 (0: no '
+        raise ConfigError(f'--budget-s: a number of seconds >= 0 (0: no '
                          f'budget), got {args.budget_s:g}')
     budget = (default_budget_s(device, args.quick) if args.budget_s is None
               else args.budget_s or None)
     guard_gib = (default_guard_gib() if args.memory_guard_gib is None
                  else args.memory_guard_gib)
-    env = dict(environment(device), memory_guard_gib=guard_gib or None)
+    env = dict(environment(device), memory_guard_gib=guard_gib or None,
+               budget_s=budget)
     rows: List[Dict[str, Any]] = []
     start = time.perf_counter()
     for case in cases:
         spent = time.perf_counter() - start
         left = None if budget is None else budget - spent
         if left is not None and left < MIN_CASE_S and not case.skip_reason:
-            case.skip_reason = f'time budget ({budget:.0f} s) spent'
+            case.skip_reason = (f'under {MIN_CASE_S:.0f} s of the '
+                                f'{budget:.0f} s time budget left')
         timeout = args.case_timeout_s
         if left is not None:  # the suite ends within the budget
             timeout = max(1.0, min(timeout, left))

@@ -24,6 +24,7 @@ networks are ignored; any other choice builds the UDA wrapper and loads the
 whole checkpoint.
 """
 import argparse
+import os
 import os.path as osp
 import sys
 from typing import Any, Dict, List, Optional, Tuple
@@ -270,6 +271,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     # before torch loads OpenMP; the run adapts its threads to contention
     apply_cpu_thread_defaults(passive_when_loaded=False)
     args = parse_args(argv)
+    from mmseg.engine.distributed import check_launcher_environment
+    check_launcher_environment(args.launcher, os.environ)  # before any work
     check_eval_metrics(args.eval or [], '--eval')
     cfg = load_config(args.config, args.cfg_options)
     from mmseg.engine.build import apply_host_allocator

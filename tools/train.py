@@ -108,6 +108,8 @@ def main(argv: Optional[List[str]] = None):
     # before torch loads OpenMP; the run adapts its threads to contention
     apply_cpu_thread_defaults(passive_when_loaded=False)
     args = parse_args(argv)
+    from mmseg.engine.distributed import check_launcher_environment
+    check_launcher_environment(args.launcher, os.environ)  # before any work
     cfg = load_config(args.config, args.cfg_options)
     apply_command_line(cfg, args)
     from mmseg.engine.build import apply_host_allocator, build_runner

@@ -40,13 +40,28 @@ from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.parallel import DistributedDataParallel
 
+from mmseg.errors import ConfigError
 from mmseg.registry import MODEL_WRAPPERS
 
 LAUNCHERS = ('pytorch', 'slurm', 'mpi')
 BACKENDS = ('auto', 'nccl', 'gloo')
 DEFAULT_PORT = 29500
-#: what torchrun (``torch.distributed.run``) gives every process
-TORCHRUN_VARIABLES = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
+#: what each launcher's processes find in their environment (torchrun's
+#: ``env://`` variables; srun's task variables; Open MPI's plus the master
+#: address, as mmengine's ``init_dist('mpi')`` reads them)
+LAUNCHER_VARIABLES = {
+    'pytorch': ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'),
+    'slurm': ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_LOCALID',
+              'SLURM_NODELIST'),
+    'mpi': ('OMPI_COMM_WORLD_LOCAL_RANK', 'OMPI_COMM_WORLD_RANK',
+            'OMPI_COMM_WORLD_SIZE', 'MASTER_ADDR'),
+}
+#: how a job with each launcher is started
+LAUNCHER_STARTS = {
+    'pytorch': 'torchrun, e.g. tools/dist_train.sh',
+    'slurm': 'srun, e.g. tools/slurm_train.sh',
+    'mpi': 'mpirun (Open MPI) and MASTER_ADDR set',
+}
 BUCKET_BYTES = 25 * 1024 * 1024
 
 
@@ -82,13 +97,9 @@ def slurm_environment(environ: Mapping[str, str]) -> Dict[str, str]:
     ``PORT``/``MASTER_PORT`` or 29500.
 
     Raises:
-        KeyError: a SLURM variable is missing (not started by srun).
+        ConfigError: a SLURM variable is missing (not started by srun).
     """
-    missing = [k for k in ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_LOCALID',
-                           'SLURM_NODELIST') if k not in environ]
-    if missing:
-        raise KeyError(f'--launcher slurm: {", ".join(missing)} not set '
-                       '(start the job with srun, e.g. tools/slurm_train.sh)')
+    check_launcher_environment('slurm', environ)
     addr = environ.get('MASTER_ADDR') or _first_slurm_host(
         environ['SLURM_NODELIST'])
     port = environ.get('MASTER_PORT') or environ.get('PORT') or str(
@@ -100,18 +111,25 @@ def slurm_environment(environ: Mapping[str, str]) -> Dict[str, str]:
                 MASTER_PORT=str(port))
 
 
-def check_torchrun_environment(environ: Mapping[str, str]) -> None:
-    """Refuse ``--launcher pytorch`` in a process torchrun did not start.
+def check_launcher_environment(launcher: str,
+                               environ: Mapping[str, str]) -> None:
+    """Refuse ``--launcher`` in a process its launcher did not start.
+
+    The tools call it right after reading their arguments, before they
+    write or train anything; :func:`init_distributed` calls it too.
 
     Raises:
-        ValueError: one of :data:`TORCHRUN_VARIABLES` is not set; the
-            message names them and how to start the job.
+        ConfigError: one of the launcher's :data:`LAUNCHER_VARIABLES` is
+            not set; the one-line message names them and how to start the
+            job (:data:`LAUNCHER_STARTS`).
     """
-    missing = [k for k in TORCHRUN_VARIABLES if k not in environ]
+    if launcher not in LAUNCHER_VARIABLES:
+        return  # 'none', or refused by the caller's choices
+    missing = [k for k in LAUNCHER_VARIABLES[launcher] if k not in environ]
     if missing:
-        raise ValueError(
-            f'--launcher pytorch: {", ".join(missing)} not set (start the '
-            'job with torchrun, e.g. tools/dist_train.sh, or leave out '
+        raise ConfigError(
+            f'--launcher {launcher}: {", ".join(missing)} not set (start '
+            f'the job with {LAUNCHER_STARTS[launcher]}, or leave out '
             '--launcher)')
 
 
@@ -144,9 +162,9 @@ def init_distributed(launcher: str,
     ``timeout`` in seconds; other keys are refused.
 
     Raises:
-        ValueError: unknown launcher or ``dist_params`` key/value;
-            ``'pytorch'`` without torchrun's environment variables.
-        KeyError: ``'slurm'`` without srun's.
+        ValueError: unknown launcher or ``dist_params`` key/value.
+        ConfigError: the launcher's environment variables are missing
+            (:func:`check_launcher_environment`).
     """
     params = dict(dist_params or {})
     backend = resolve_backend(params.pop('backend', None))
@@ -157,12 +175,13 @@ def init_distributed(launcher: str,
     if launcher not in LAUNCHERS:
         raise ValueError(f'launcher: one of {LAUNCHERS}, got {launcher!r}')
     if launcher == 'mpi':
+        check_launcher_environment('mpi', os.environ)
         from mmengine.dist import init_dist
         init_dist('mpi', backend=backend)
         return backend
     if launcher == 'slurm':
         os.environ.update(slurm_environment(os.environ))
-    check_torchrun_environment(os.environ)
+    check_launcher_environment('pytorch', os.environ)
     local_rank = int(os.environ.get('LOCAL_RANK', 0))
     if backend == 'nccl':
         torch.cuda.set_device(local_rank)
