@@ -141,6 +141,10 @@ def test_processes_share_the_suites_threads(monkeypatch):
     monkeypatch.setenv('OMP_NUM_THREADS', '1')
     assert suite.case_environment(case)['OMP_NUM_THREADS'] == '1'
     assert suite.case_environment(cases_by_name(2)['hrda_step_bf16']) is None
+    # without OMP_NUM_THREADS: the CPUs this process may use, not cpu_count
+    monkeypatch.delenv('OMP_NUM_THREADS')
+    monkeypatch.setattr('mmseg.utils.cpu_threads.usable_cpus', lambda: 6)
+    assert suite.case_environment(case)['OMP_NUM_THREADS'] == '3'
 
 
 def run_main_recording_cases(monkeypatch, tmp_path, *argv):

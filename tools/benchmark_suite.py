@@ -234,11 +234,13 @@ def case_command(case: Case, device: str, python: str = sys.executable,
 
 def case_environment(case: Case) -> Optional[Dict[str, str]]:
     """The environment of a data-parallel case: the suite's CPU threads
-    (``OMP_NUM_THREADS``, else the CPU count) shared by its processes, at
-    least one each; ``None`` (inherit) for a one-process case."""
+    (``OMP_NUM_THREADS``, else the CPUs this process may use) shared by its
+    processes, at least one each; ``None`` (inherit) for a one-process
+    case."""
     if case.gpus <= 1:
         return None
-    threads = int(os.environ.get('OMP_NUM_THREADS') or os.cpu_count() or 1)
+    from mmseg.utils.cpu_threads import usable_cpus
+    threads = int(os.environ.get('OMP_NUM_THREADS') or usable_cpus())
     return dict(os.environ,
                 OMP_NUM_THREADS=str(max(1, threads // case.gpus)))
 
